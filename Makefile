@@ -1,0 +1,54 @@
+# The two commands: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
+
+.PHONY: run test test-sqlite test-postgres bench lint translations install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime translations
+install-dev: $(VENV)/.dev translations
+
+# Compiled catalogs are build output (.mo files are not in git).
+translations: $(VENV)/.runtime
+	@if ls coaching/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d coaching/translations; fi
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask users demo
+	@echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install-dev
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		COACHING_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q -m "not browser"; \
+	fi
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+lint: install-dev
+	$(BIN)/python -m compileall -q coaching config.py
+
+messages: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coaching/translations/messages.pot .
+	$(BIN)/pybabel update -i coaching/translations/messages.pot -d coaching/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-results

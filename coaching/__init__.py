@@ -1,0 +1,220 @@
+"""coaching: a learning platform on which affiliates learn their trade from their affiliate managers."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, Config
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_class: type = Config) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI. No network, no schema changes."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=os.environ.get("COACHING_INSTANCE") or str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config_class)
+    _configure_instance(app)
+    _configure_proxy(app)
+    _configure_extensions(app)
+    _configure_content(app)
+    _register_blueprints(app)
+    _configure_security(app)
+    _configure_logging(app)
+    _configure_templates(app)
+    from .cli import register_cli
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def _configure_instance(app: Flask) -> None:
+    """Fill in the settings that live in the instance folder; refuse unsafe production settings."""
+    instance = Path(app.instance_path)
+    production = app.config.get("PRODUCTION")
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when COACHING_ENV=production")
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'coaching.db'}"
+    if not app.config.get("SIGNING_KEY_FILE"):
+        if production:
+            raise RuntimeError("SIGNING_KEY_FILE must be set when COACHING_ENV=production "
+                               "(create it with `flask credentials init-key`)")
+        app.config["SIGNING_KEY_FILE"] = str(instance / "signing-keys.json")
+    if production and not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
+    if app.config.get("REGISTRATION") not in ("open", "invite"):
+        raise RuntimeError("REGISTRATION must be 'open' or 'invite'")
+
+
+def _configure_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* only from the configured number of proxies in front of the app."""
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _configure_extensions(app: Flask) -> None:
+    """Bind the extensions to this app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself; no flash on every redirect
+    login_manager.session_protection = app.config.get("SESSION_PROTECTION", "strong")
+    login_manager.user_loader(_load_user)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
+    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for requests that write (SECURITY.md)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A write transaction takes the write lock up front, so a read-then-write cannot fail with
+        # "database is locked" halfway (SQLite cannot upgrade a read snapshot once another writer went).
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _load_user(user_id: str) -> Any:
+    """Flask-Login loader: the id carries the session token, so ended sessions no longer load."""
+    from hmac import compare_digest
+
+    from .models import User
+
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isascii() or not raw_id.isdigit() or not token or len(raw_id) > 12:
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or not compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def _select_locale() -> str:
+    """Language: the profile's, else the one picked in the footer, else the browser's, else English."""
+    languages = ("en", "de")
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def _configure_content(app: Flask) -> None:
+    """One content store per process; it reloads the Markdown tree when the files change."""
+    from .content import ContentStore
+
+    app.extensions["coaching.content"] = ContentStore(
+        Path(app.config["CONTENT_DIR"]), reload_seconds=app.config["CONTENT_RELOAD_SECONDS"]
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Register every area of the site."""
+    from .auth import bp as auth_bp
+    from .certificates import bp as certificates_bp
+    from .learn import bp as learn_bp
+    from .manage import bp as manage_bp
+    from .site import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(learn_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(manage_bp, url_prefix="/manage")
+
+
+def _configure_security(app: Flask) -> None:
+    """Security headers on every response; writes take SQLite's write lock first."""
+
+    @app.before_request
+    def _begin_write_transaction() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+            db.session.connection(execution_options={"sqlite_immediate": True})
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("PRODUCTION"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and current_user.is_authenticated and not g.get("cacheable"):
+            headers["Cache-Control"] = "no-store"
+            headers["Vary"] = "Cookie"
+        return response
+
+
+def _configure_logging(app: Flask) -> None:
+    """Event lines go to stderr with the app's log level."""
+    events = logging.getLogger("coaching.events")
+    if not events.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        events.addHandler(handler)
+        events.setLevel(logging.INFO)
+
+
+def _configure_templates(app: Flask) -> None:
+    """Values and filters every template may use."""
+    from flask_babel import format_date, format_datetime, get_locale
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_language": str(get_locale() or "en")}
+
+    @app.template_filter("format_date_local")
+    def _format_date(value: Any) -> str:
+        return format_date(value, format="medium") if value else "–"
+
+    @app.template_filter("format_datetime_local")
+    def _format_datetime(value: Any) -> str:
+        return format_datetime(value, format="medium") if value else "–"

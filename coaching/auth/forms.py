@@ -1,0 +1,106 @@
+"""One form per account action. Messages are translated; passwords are never re-rendered."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
+
+PASSWORD_MESSAGES = {
+    "too_short": _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    "too_long": _l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH),
+    "too_common": _l("This password is too common or too easy to guess. Please choose another one."),
+}
+LANGUAGE_CHOICES = [("", _l("Browser default")), ("en", "English"), ("de", "Deutsch")]
+
+
+def _email_field() -> EmailField:
+    """The email field shared by every form that asks for one."""
+    return EmailField(_l("Email"), validators=[DataRequired(), Length(max=254),
+                                               Email(message=_l("Enter a valid email address."),
+                                                     check_deliverability=False)])
+
+
+def _name_field() -> StringField:
+    """The full name, as printed on certificates."""
+    return StringField(_l("Full name"), description=_l("Printed on your certificates exactly as written here."),
+                       validators=[DataRequired(), Length(max=200)], filters=[lambda v: v.strip() if v else v])
+
+
+def _new_password_field(label: str) -> PasswordField:
+    """A new password with the length rule shown up front."""
+    return PasswordField(label, description=_l("At least %(n)d characters. Long passphrases are welcome.",
+                                               n=MIN_PASSWORD_LENGTH),
+                         validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class _NewPasswordMixin:
+    """Checks the new password against the policy (length, common passwords, name and email)."""
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Refuse short, over-long and common passwords."""
+        email = getattr(getattr(self, "email", None), "data", "") or ""
+        name = getattr(getattr(self, "name", None), "data", "") or ""
+        problem = password_problem(field.data or "", email=email, name=name)
+        if problem:
+            raise ValidationError(PASSWORD_MESSAGES[problem])
+
+
+class RegisterForm(_NewPasswordMixin, FlaskForm):
+    """Create an affiliate account."""
+
+    name = _name_field()
+    email = _email_field()
+    password = _new_password_field(_l("Password"))
+    invite = HiddenField(validators=[Length(max=128)])
+
+    def validate_email(self, field: EmailField) -> None:
+        """Emails are unique whatever their letter case."""
+        if email_taken(field.data or ""):
+            raise ValidationError(_l("An account with this email already exists. Sign in or reset your password."))
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    email = _email_field()
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField(validators=[Length(max=2000)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a reset link."""
+
+    email = _email_field()
+
+
+class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+    """Choose a new password from a reset link."""
+
+    password = _new_password_field(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class ProfileForm(FlaskForm):
+    """Edit the name printed on certificates and the preferred language."""
+
+    name = _name_field()
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
+    """Change the password (needs the current one)."""
+
+    current_password = PasswordField(_l("Current password"),
+                                      validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = _new_password_field(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class LogoutForm(FlaskForm):
+    """The logout button (POST with CSRF)."""

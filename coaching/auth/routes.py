@@ -1,0 +1,223 @@
+"""Views of the account area. Thin: parse the form, call the accounts service, render or redirect."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from .. import accounts
+from ..access import public, safe_next_url, signed_in
+from ..extensions import db, limiter
+from ..logs import log_event
+from ..mail import send_mail
+from ..throttle import login_blocked, record_login_failure
+from . import bp
+from .forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, LogoutForm, PASSWORD_MESSAGES, ProfileForm,
+                    RegisterForm, ResetPasswordForm)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@public
+def register() -> Any:
+    """Create an affiliate account (open, or with an invite when REGISTRATION=invite)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.dashboard"))
+    form = RegisterForm()
+    invite_token = request.args.get("invite") or form.invite.data
+    invite = accounts.find_valid_invite(invite_token) if invite_token else None
+    invite_only = current_app.config["REGISTRATION"] == "invite"
+    if invite_only and invite is None:
+        return render_template("auth/register_closed.html", had_token=bool(invite_token)), 403 if invite_token else 200
+    if request.method == "GET":
+        form.invite.data = invite_token or ""
+        if invite and invite.email:
+            form.email.data = invite.email
+    if form.validate_on_submit():
+        if invite and invite.email and accounts.normalize_email(form.email.data) != invite.email:
+            form.email.errors.append(_("This invitation is for another email address."))
+        else:
+            try:
+                user = accounts.create_user(email=form.email.data, name=form.name.data, password=form.password.data,
+                                            language=session.get("lang"))
+                if invite:
+                    accounts.claim_invite(invite, user)
+            except accounts.AccountError as error:
+                db.session.rollback()
+                _form_error(form, str(error))
+            else:
+                db.session.commit()
+                log_event("register", user_id=user.id, invite=bool(invite))
+                _start_session(user, remember=False)
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+                return redirect(url_for("learn.catalog"))
+    form.password.data = None
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+def _form_error(form: RegisterForm, code: str) -> None:
+    """Turn a service rule violation into a field error."""
+    if code == "email_taken":
+        form.email.errors.append(_("An account with this email already exists. Sign in or reset your password."))
+    elif code in PASSWORD_MESSAGES:
+        form.password.errors.append(str(PASSWORD_MESSAGES[code]))
+    else:
+        form.form_errors.append(_("This invitation is no longer valid."))
+
+
+def _start_session(user: Any, *, remember: bool) -> None:
+    """Log a person in with a fresh session (nothing carried over from before login)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(user, remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("60 per minute", methods=["POST"])
+@public
+def login() -> Any:
+    """Sign in; the same answer for an unknown email and a wrong password; failures throttled."""
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("learn.dashboard"))
+        form.next.data = safe_next_url(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        ip = request.remote_addr or "unknown"
+        email = accounts.normalize_email(form.email.data)
+        if login_blocked(ip, email):
+            log_event("login_throttled", account_known=None)
+            abort(429)
+        user = accounts.find_user_by_email(email)
+        if accounts.check_password(user, form.password.data) and user is not None and user.active:
+            db.session.commit()  # keeps a rehashed password
+            _start_session(user, remember=form.remember.data)
+            log_event("login", user_id=user.id)
+            return redirect(safe_next_url(form.next.data) or url_for("learn.dashboard"))
+        record_login_failure(ip, email)
+        log_event("login_failed", user_id=user.id if user else None)
+        form.form_errors.append(_("Email or password is not correct."))
+    form.password.data = None
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+@signed_in
+def logout() -> Any:
+    """Sign out and end every session of this person (copied cookies stop working)."""
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    current_user.end_all_sessions()
+    db.session.commit()
+    log_event("logout")
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("learn.catalog"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@public
+def forgot_password() -> Any:
+    """Send a reset link; the answer is the same whether or not the email has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.find_user_by_email(form.email.data)
+        if user is not None and user.active and user.password_hash is not None:
+            token = accounts.create_password_reset(user)
+            db.session.commit()
+            send_reset_mail(user, token)
+            log_event("password_reset_requested", user_id=user.id)
+        flash(_("If an account exists for this email, we have sent a link to reset the password. "
+                "It is valid for one hour."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
+
+
+def send_reset_mail(user: Any, token: str) -> None:
+    """Mail the reset link to its owner."""
+    link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token)
+    body = _("Hello %(name)s,\n\nto choose a new password for %(site)s, open this link within one hour:\n\n%(link)s\n\n"
+             "If you did not ask for this, ignore this message; your password stays unchanged.",
+             name=user.name, site=current_app.config["SITE_NAME"], link=link)
+    send_mail(user.email, _("Reset your password"), body)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@public
+def reset_password(token: str) -> Any:
+    """Choose a new password from a single-use link; using it ends the person's other sessions."""
+    if accounts.find_valid_reset(token) is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.use_password_reset(token, form.password.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            if str(error) in PASSWORD_MESSAGES:
+                form.password.errors.append(str(PASSWORD_MESSAGES[str(error)]))
+            else:
+                return render_template("auth/reset_invalid.html"), 404
+        else:
+            db.session.commit()
+            log_event("password_reset_used", user_id=user.id)
+            logout_user()
+            session.clear()
+            flash(_("Your password has been changed. Please sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    form.password.data = form.confirm.data = None
+    return render_template("auth/reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/profile")
+@signed_in
+def profile() -> Any:
+    """My account: name on certificates, language, password, my data."""
+    form = ProfileForm(obj=current_user)
+    form.language.data = current_user.language or ""
+    return render_template("auth/profile.html", form=form, password_form=ChangePasswordForm())
+
+
+@bp.post("/profile")
+@signed_in
+def update_profile() -> Any:
+    """Save the full name and the preferred language."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        current_user.name = form.name.data
+        current_user.language = form.language.data or None
+        if form.language.data:
+            session["lang"] = form.language.data
+        db.session.commit()
+        log_event("profile_updated")
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=ChangePasswordForm()), 400
+
+
+@bp.post("/password")
+@signed_in
+def change_password() -> Any:
+    """Change the password; every other session ends, this one continues with a fresh cookie."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not accounts.check_password(current_user, form.current_password.data):
+            form.current_password.errors.append(_("The current password is not correct."))
+        else:
+            accounts.set_password(current_user, form.password.data)
+            db.session.commit()
+            log_event("password_changed")
+            _start_session(current_user._get_current_object(), remember=False)
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("auth.profile"))
+    profile_form = ProfileForm(obj=current_user)
+    profile_form.language.data = current_user.language or ""
+    form.current_password.data = form.password.data = form.confirm.data = None
+    return render_template("auth/profile.html", form=profile_form, password_form=form), 400

@@ -1,0 +1,150 @@
+"""Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask db backup`."""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate.cli import db as db_group
+
+from .extensions import db
+
+content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
+users_cli = AppGroup("users", help="Create and manage user accounts.")
+credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates.")
+
+
+@content_cli.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def content_check(directory: Path | None) -> None:
+    """Print every error and warning as path:line: message; exit 1 when there is any error."""
+    from .content import load_catalog
+
+    directory = directory or Path(current_app.config["CONTENT_DIR"])
+    if not directory.is_dir():
+        click.echo(f"{directory}: no such content folder", err=True)
+        sys.exit(1)
+    catalog = load_catalog(directory)
+    for problem in catalog.errors:
+        click.echo(str(problem))
+    errors = sum(1 for p in catalog.errors if p.severity == "error")
+    warnings = len(catalog.errors) - errors
+    lessons = sum(len(c.lessons) for c in catalog.courses)
+    click.echo(f"{len(catalog.courses)} courses, {lessons} lessons: {errors} errors, {warnings} warnings")
+    sys.exit(1 if errors else 0)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name, as printed on certificates.")
+@click.option("--password", help="Prompted for when not given.")
+@click.option("--role", type=click.Choice(["affiliate", "manager"]), default="affiliate", show_default=True)
+def users_create(email: str, name: str, password: str | None, role: str) -> None:
+    """Create a user account."""
+    from .accounts import AccountError, create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email=email, name=name, password=password, role=role)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException({"email_taken": "an account with this email exists",
+                                    "too_short": "the password is too short (8 characters at least)",
+                                    "too_long": "the password is too long",
+                                    "too_common": "the password is too common"}.get(str(error), str(error)))
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("create-manager")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--password")
+@click.pass_context
+def users_create_manager(ctx: click.Context, email: str, name: str, password: str | None) -> None:
+    """Create a manager account (shortcut for `users create --role manager`)."""
+    ctx.invoke(users_create, email=email, name=name, password=password, role="manager")
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+def users_reset_link(email: str) -> None:
+    """Print a single-use password reset link (valid one hour) for an account."""
+    from flask import url_for
+
+    from .accounts import create_password_reset, find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException("no account with this email")
+    token = create_password_reset(user)
+    db.session.commit()
+    with current_app.test_request_context():
+        click.echo(current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token))
+
+
+@users_cli.command("demo")
+def users_demo() -> None:
+    """Create the development demo accounts (never in production); passwords are printed once."""
+    from .accounts import create_user, find_user_by_email
+
+    if current_app.config.get("PRODUCTION") or not current_app.config.get("DEMO_ACCOUNTS"):
+        raise click.ClickException("demo accounts are for development only")
+    for email, name, role in (("manager@example.com", "Maria Manager", "manager"),
+                              ("affiliate@example.com", "Alex Affiliate", "affiliate")):
+        if find_user_by_email(email):
+            click.echo(f"Demo {role}: {email} (exists; `flask users reset-link {email}` for a new password)")
+            continue
+        password = secrets.token_urlsafe(9)
+        create_user(email=email, name=name, password=password, role=role)
+        db.session.commit()
+        click.echo(f"Demo {role}: {email}  password: {password}   (shown only now)")
+
+
+@credentials_cli.command("init-key")
+@click.option("--rotate", is_flag=True, help="Add a new current key and keep the old ones for verification.")
+@click.option("--path", type=click.Path(dir_okay=False, path_type=Path), help="Defaults to SIGNING_KEY_FILE.")
+def credentials_init_key(rotate: bool, path: Path | None) -> None:
+    """Create the signing key file (mode 0600), or rotate its key."""
+    from .credentials.signing import KeyFileError, init_key_file
+
+    path = path or Path(current_app.config["SIGNING_KEY_FILE"])
+    try:
+        kid = init_key_file(path, rotate=rotate)
+    except (KeyFileError, FileExistsError) as error:
+        raise click.ClickException(str(error))
+    click.echo(f"{'Rotated' if rotate else 'Created'} signing key {kid} in {path}")
+
+
+@db_group.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Write a consistent copy of the live SQLite database (online backup API; PostgreSQL: use pg_dump)."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException("for PostgreSQL use pg_dump (see docs/deployment.md)")
+    source_path = engine.url.database
+    if target.exists():
+        raise click.ClickException(f"{target} exists; choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(source_path)
+    destination = sqlite3.connect(target)
+    try:
+        with destination:
+            source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
+    click.echo(f"Backed up {source_path} to {target}")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(credentials_cli)

@@ -1,0 +1,325 @@
+"""A strict YAML front-matter reader.
+
+PyYAML is used only as a parser: its event stream is turned into plain
+strings, lists and dicts by hand, so no constructor ever runs. That rules out
+tags (`!!python/...`), YAML 1.1 implicit typing (`no` -> False), dates
+(`2024-02-30` -> ValueError) and alias bombs (rejected at the first anchor,
+before anything is expanded). Values are then coerced per schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .catalog import LANGUAGES
+
+
+class FrontMatterError(Exception):
+    """A problem at one line of the file (1-based, counted in the whole file)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A YAML scalar kept as text; `plain` is False when it was quoted."""
+
+    value: str
+    line: int
+    plain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A YAML mapping (`items`: key -> (key line, value)) or sequence (`seq`)."""
+
+    line: int
+    items: dict[str, tuple[int, Any]] | None = None
+    seq: list[Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file split into its front matter mapping and Markdown body."""
+
+    meta: Node
+    body: str
+    body_line: int  # file line number of the body's first line
+
+
+def split(text: str) -> tuple[str, str, int]:
+    """Split text into (yaml, body, body line); the BOM must already be stripped."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        raise FrontMatterError(1, "the file must start with a line of exactly '---' "
+                                  "opening the front matter")
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() == "---":
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise FrontMatterError(1, "the front matter opened here is never closed by a line of '---'")
+
+
+def parse(text: str) -> Document:
+    """Parse a whole file (newlines normalised, BOM stripped) into a Document."""
+    source, body, body_line = split(text)
+    meta = load_yaml(source, first_line=2)
+    return Document(meta, body, body_line)
+
+
+# The resolver's own pattern for timestamps: such plain scalars are refused, valid or not.
+_TIMESTAMP = re.compile(
+    r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$")
+
+
+def load_yaml(source: str, *, first_line: int = 1) -> Node:
+    """Read YAML into Nodes and Scalars; raise FrontMatterError on anything not allowed."""
+    builder = _Builder(first_line)
+    try:
+        for event in yaml.parse(source, Loader=yaml.SafeLoader):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + mark.line if mark else first_line
+        raise FrontMatterError(line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(first_line, f"invalid YAML: {exc}") from None
+    root = builder.root
+    if root is None:
+        return Node(first_line - 1, items={})
+    if not isinstance(root, Node) or root.items is None:
+        raise FrontMatterError(root.line, "the front matter must be a mapping of 'key: value' lines")
+    # Missing keys are reported at the opening '---' line.
+    return Node(first_line - 1, items=root.items)
+
+
+@dataclass
+class _Builder:
+    """Builds Nodes from parser events, refusing anchors, aliases, tags and dates."""
+
+    first_line: int
+    root: Any = None
+    stack: list[Any] = field(default_factory=list)  # open Nodes
+    pending_key: list[tuple[str, int] | None] = field(default_factory=list)
+    documents: int = 0
+
+    def line(self, event: yaml.Event) -> int:
+        """Return the file line of an event."""
+        return self.first_line + event.start_mark.line
+
+    def feed(self, event: yaml.Event) -> None:
+        """Consume one parser event."""
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise FrontMatterError(self.line(event), "the front matter holds more than one "
+                                                         "YAML document")
+        if isinstance(event, yaml.AliasEvent):
+            raise FrontMatterError(self.line(event), "YAML aliases (*name) are not allowed")
+        if getattr(event, "anchor", None):
+            raise FrontMatterError(self.line(event), "YAML anchors (&name) are not allowed")
+        if getattr(event, "tag", None):
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise FrontMatterError(self.line(event), f"YAML tags ({tag[:60]}) are not allowed")
+        if isinstance(event, yaml.ScalarEvent):
+            self.add(self.scalar(event), event)
+        elif isinstance(event, yaml.MappingStartEvent):
+            self.open(Node(self.line(event), items={}), event)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.open(Node(self.line(event), seq=[]), event)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            node = self.stack.pop()
+            self.pending_key.pop()
+            self.place(node, event)
+
+    def scalar(self, event: yaml.ScalarEvent) -> Scalar:
+        """Turn a scalar event into a Scalar, refusing plain dates."""
+        plain = event.style is None
+        if plain and _TIMESTAMP.match(event.value):
+            raise FrontMatterError(self.line(event), f"dates are not supported ({event.value}); "
+                                                     "put the value in quotes if it is text")
+        return Scalar(event.value, self.line(event), plain)
+
+    def open(self, node: Node, event: yaml.Event) -> None:
+        """Start a mapping or sequence (it is placed in its parent when it ends)."""
+        if self.stack and self._expects_key():
+            raise FrontMatterError(node.line, "a key must be a plain word, not a mapping or list")
+        self.stack.append(node)
+        self.pending_key.append(None)
+
+    def add(self, value: Scalar, event: yaml.Event) -> None:
+        """Add a scalar: as a key, a value, a list item or the whole document."""
+        if self.stack and self._expects_key():
+            self.pending_key[-1] = (value.value, value.line)
+            return
+        self.place(value, event)
+
+    def _expects_key(self) -> bool:
+        """Return True when the innermost open node is a mapping waiting for a key."""
+        return self.stack[-1].items is not None and self.pending_key[-1] is None
+
+    def place(self, value: Any, event: yaml.Event) -> None:
+        """Put a finished value into its parent."""
+        if not self.stack:
+            self.root = value
+            return
+        parent = self.stack[-1]
+        if parent.seq is not None:
+            parent.seq.append(value)
+            return
+        key, key_line = self.pending_key[-1]
+        if key in parent.items:
+            raise FrontMatterError(key_line, f"duplicate key '{key}' (first on line "
+                                             f"{parent.items[key][0]})")
+        parent.items[key] = (key_line, value)
+        self.pending_key[-1] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One front matter key: its type, whether it is required and its bounds."""
+
+    kind: str  # "str" | "int" | "bool" | "lang" | "path" | "map"
+    required: bool = False
+    low: int | None = None
+    high: int | None = None
+    fields: dict[str, Field] | None = None  # for kind "map"
+
+
+Issue = tuple[int, str, str]  # (line, message, severity)
+
+
+def coerce(node: Node, schema: dict[str, Field], *, full: dict[str, Field] | None = None,
+           where: str = "") -> tuple[dict[str, Any], list[Issue]]:
+    """Check a mapping against a schema; return typed values and (line, message, severity).
+
+    `full` is the default-language schema when `schema` is a translation's: its extra keys
+    are then reported as ignored in a translation instead of unknown.
+    """
+    values: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for key, (line, value) in node.items.items():
+        spec = schema.get(key)
+        if spec is None:
+            why = "ignored in a translation" if full and key in full else "unknown key, ignored"
+            issues.append((line, f"'{where}{key}': {why}", "warning"))
+            continue
+        try:
+            values[key] = _coerce_value(value, spec, f"{where}{key}", issues, full and full.get(key))
+        except FrontMatterError as exc:
+            issues.append((exc.line, exc.message, "error"))
+    for key, spec in schema.items():
+        if spec.required and key not in node.items:
+            issues.append((node.line, f"missing required key '{where}{key}'", "error"))
+    return values, issues
+
+
+def _coerce_value(value: Any, spec: Field, name: str, issues: list[Issue],
+                  full: Field | None = None) -> Any:
+    """Coerce one value or raise FrontMatterError with its line."""
+    if spec.kind == "map":
+        if not isinstance(value, Node) or value.items is None:
+            raise FrontMatterError(_line(value), f"'{name}' must be a mapping of 'key: value' lines")
+        sub, sub_issues = coerce(value, spec.fields or {}, full=full.fields if full else None,
+                                 where=f"{name}.")
+        issues.extend(sub_issues)
+        return sub
+    if not isinstance(value, Scalar):
+        raise FrontMatterError(_line(value), f"'{name}' must be a single value, not a list or mapping")
+    return _SCALARS[spec.kind](value, spec, name)
+
+
+def _line(value: Any) -> int:
+    """Return the line of a Node or Scalar."""
+    return value.line
+
+
+def _as_str(value: Scalar, spec: Field, name: str) -> str:
+    """A non-empty string, whatever YAML 1.1 would have made of it."""
+    text = value.value.strip()
+    if not text or (value.plain and text in ("~", "null", "Null", "NULL")):
+        raise FrontMatterError(value.line, f"'{name}' must not be empty")
+    return text
+
+
+def _as_int(value: Scalar, spec: Field, name: str) -> int:
+    """A whole number in digits within the field's bounds."""
+    text = value.value.strip()
+    # Bounded length: int() of thousands of digits raises ValueError in Python 3.11+.
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise FrontMatterError(value.line, f"'{name}' must be a whole number, got '{text[:40]}'")
+    number = int(text)
+    if (spec.low is not None and number < spec.low) or (spec.high is not None and number > spec.high):
+        bounds = f"{spec.low}-{spec.high}" if spec.high is not None else f"at least {spec.low}"
+        raise FrontMatterError(value.line, f"'{name}' must be {bounds}, got {number}")
+    return number
+
+
+def _as_bool(value: Scalar, spec: Field, name: str) -> bool:
+    """Exactly `true` or `false`: no yes/no/on/off guessing."""
+    if value.value not in ("true", "false"):
+        raise FrontMatterError(value.line, f"'{name}' must be true or false, "
+                                           f"got '{value.value[:40]}'")
+    return value.value == "true"
+
+
+def _as_lang(value: Scalar, spec: Field, name: str) -> str:
+    """One of the supported language codes."""
+    if value.value not in LANGUAGES:
+        raise FrontMatterError(value.line, f"'{name}' must be one of {', '.join(LANGUAGES)}, "
+                                           f"got '{value.value[:40]}'")
+    return value.value
+
+
+def _as_path(value: Scalar, spec: Field, name: str) -> tuple[str, int]:
+    """A relative path, kept with its line so the loader can report a missing file there."""
+    return _as_str(value, spec, name), value.line
+
+
+_SCALARS = {"str": _as_str, "int": _as_int, "bool": _as_bool, "lang": _as_lang, "path": _as_path}
+
+CERTIFICATE = {
+    "title": Field("str"),
+    "signer_name": Field("str"),
+    "signer_role": Field("str"),
+    "validity_months": Field("int", low=1, high=1200),
+    "logo": Field("path"),
+}
+
+COURSE = {
+    "title": Field("str", required=True),
+    "summary": Field("str", required=True),
+    "order": Field("int", required=True, low=0),
+    "language": Field("lang"),
+    "pass_mark": Field("int", low=0, high=100),
+    "published": Field("bool"),
+    "certificate": Field("map", fields=CERTIFICATE),
+}
+COURSE_TRANSLATION = {
+    "title": Field("str", required=True),
+    "summary": Field("str", required=True),
+    "certificate": Field("map", fields={"title": Field("str")}),
+}
+
+LESSON = {
+    "title": Field("str", required=True),
+    "summary": Field("str", required=True),
+    "minutes": Field("int", required=True, low=1, high=10000),
+    "pass_mark": Field("int", low=0, high=100),
+    "max_attempts": Field("int", low=1),
+    "shuffle": Field("bool"),
+    "exam": Field("bool"),
+}
+LESSON_TRANSLATION = {
+    "title": Field("str", required=True),
+    "summary": Field("str", required=True),
+    "minutes": Field("int", required=True, low=1, high=10000),
+}

@@ -1,0 +1,288 @@
+"""Markdown -> sanitized HTML: python-markdown first, then one nh3 Cleaner.
+
+Raw HTML written by an author is escaped (the HTML block and inline parsers are
+switched off), and the Cleaner is the last word either way: python-markdown does
+not sanitize anything by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as htmllib
+import re
+import threading
+import xml.etree.ElementTree as etree
+from collections import OrderedDict
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import quote, unquote, urlsplit
+
+import markdown as mdlib
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from pygments.token import STANDARD_TYPES
+
+from .catalog import TocItem
+
+EXTENSIONS = ["tables", "fenced_code", "codehilite", "footnotes", "admonition", "toc", "sane_lists"]
+EXTENSION_CONFIGS = {
+    "codehilite": {"css_class": "codehilite", "noclasses": False, "guess_lang": False},
+    "toc": {"marker": "", "permalink": False},  # no [TOC] marker: the page draws its own toc
+    "tables": {"use_align_attribute": True},  # align="" rather than style=""
+    "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
+}
+
+ADMONITIONS = {"admonition", "note", "tip", "hint", "important", "warning", "caution",
+               "attention", "danger", "error", "example", "info"}
+TOKEN_CLASSES = {c for c in STANDARD_TYPES.values() if c}
+
+CLEANER = nh3.Cleaner(
+    tags={"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "del",
+          "sub", "sup", "code", "pre", "span", "kbd", "blockquote", "ul", "ol", "li", "table",
+          "thead", "tbody", "tr", "th", "td", "a", "img", "div", "input"},
+    clean_content_tags={"script", "style", "iframe", "object", "embed", "svg", "math",
+                        "template", "noscript", "textarea", "title"},
+    attributes={
+        "a": {"href", "title"},
+        "img": {"src", "alt", "title", "width", "height"},
+        "ol": {"start"},
+        "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+        "li": {"id"}, "sup": {"id"},
+    },
+    tag_attribute_values={
+        "a": {"rel": {"noopener noreferrer"}},
+        "input": {"type": {"checkbox"}, "checked": {"", "checked"}, "disabled": {"", "disabled"}},
+        "th": {"align": {"left", "right", "center"}},
+        "td": {"align": {"left", "right", "center"}},
+    },
+    allowed_classes={
+        "div": ADMONITIONS | {"codehilite", "footnote"},
+        "p": {"admonition-title"},
+        "span": TOKEN_CLASSES,
+        "a": {"footnote-ref", "footnote-backref"},
+        "ul": {"task-list"},
+        "ol": {"task-list"},
+        "li": {"task-list-item"},
+    },
+    url_schemes={"http", "https", "mailto"},
+    strip_comments=True,
+    link_rel=None,  # rel is set by _LinksAndImages on external links only
+    attribute_filter=lambda tag, attr, value: _filter_attribute(tag, attr, value),
+)
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_:.\-]{0,80}$")
+
+
+def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
+    """Keep ids simple (they become anchors) and sizes numeric."""
+    if attr == "id":
+        return value if _ID.match(value) else None
+    if attr in ("width", "height", "start"):
+        return value if value.isdigit() and len(value) <= 5 else None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Sanitized HTML with its headings and the relative image paths it uses."""
+
+    html: str
+    toc: tuple[TocItem, ...]
+    images: tuple[str, ...]
+
+
+def is_relative(url: str) -> bool:
+    """Return True for a URL with no scheme, no host and no leading slash or '#'."""
+    parts = urlsplit(url.strip())
+    return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
+
+
+def is_external(url: str) -> bool:
+    """Return True for an http(s) URL with a host."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+class _LinksAndImages(Treeprocessor):
+    """Rewrite relative image paths to the asset URL, collect them, mark external links."""
+
+    def __init__(self, md: mdlib.Markdown, asset_base: str):
+        super().__init__(md)
+        self.asset_base = asset_base
+        self.images: list[str] = []
+
+    def run(self, root: etree.Element) -> None:
+        """Walk the tree once."""
+        for el in root.iter("img"):
+            src = el.get("src", "")
+            if is_relative(src):
+                path = unquote(src.split("?")[0].split("#")[0])
+                path = path[2:] if path.startswith("./") else path
+                self.images.append(path)
+                el.set("src", self.asset_base + quote(path, safe="/"))
+        for el in root.iter("a"):
+            if is_external(el.get("href", "")):
+                el.set("rel", "noopener noreferrer")
+
+
+_TASK = re.compile(r"^\[([ xX])\]\s+")
+
+
+class _TaskLists(Treeprocessor):
+    """Turn list items starting with `[ ]` or `[x]` into disabled checkboxes."""
+
+    def run(self, root: etree.Element) -> None:
+        """Walk every list item."""
+        for parent in root.iter():
+            if parent.tag not in ("ul", "ol"):
+                continue
+            found = [self._convert(li) for li in parent if li.tag == "li"]
+            if any(found):
+                parent.set("class", "task-list")
+
+    def _convert(self, li: etree.Element) -> bool:
+        """Convert one item in place; return True when it was a task."""
+        holder = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+        match = _TASK.match(holder.text or "")
+        if not match:
+            return False
+        box = etree.Element("input", {"type": "checkbox", "disabled": "disabled"})
+        if match.group(1) in "xX":
+            box.set("checked", "checked")
+        box.tail = " " + holder.text[match.end():]
+        holder.text = ""
+        holder.insert(0, box)
+        li.set("class", "task-list-item")
+        return True
+
+
+class _Safety(Extension):
+    """Escape raw HTML and register the tree processors above."""
+
+    def __init__(self, asset_base: str):
+        super().__init__()
+        self.asset_base = asset_base
+        self.links: _LinksAndImages | None = None
+
+    def extendMarkdown(self, md: mdlib.Markdown) -> None:  # noqa: N802 (python-markdown API)
+        """Switch off raw HTML and add our processors after inline parsing."""
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        self.links = _LinksAndImages(md, self.asset_base)
+        md.treeprocessors.register(_TaskLists(md), "task_lists", 12)
+        md.treeprocessors.register(self.links, "links_images", 11)
+
+
+_CACHE: OrderedDict[tuple[str, str, bool], Rendered] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 4096
+
+
+def render(text: str, *, asset_base: str) -> tuple[str, tuple[TocItem, ...]]:
+    """Render Markdown to sanitized HTML and its table of contents."""
+    result = render_document(text, asset_base=asset_base)
+    return result.html, result.toc
+
+
+def render_document(text: str, *, asset_base: str) -> Rendered:
+    """Render a Markdown document (cached by content hash)."""
+    return _cached(text, asset_base, inline=False)
+
+
+def render_inline(text: str, *, asset_base: str) -> Rendered:
+    """Render a short text (question, option) without its wrapping paragraph."""
+    return _cached(text, asset_base, inline=True)
+
+
+def _cached(text: str, asset_base: str, *, inline: bool) -> Rendered:
+    """Return a cached rendering or render and remember it (bounded, least recently used)."""
+    key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), asset_base, inline)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    result = _render(text, asset_base, inline)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def cache_info() -> int:
+    """Return the number of cached renderings (for tests and diagnostics)."""
+    return len(_CACHE)
+
+
+def _render(text: str, asset_base: str, inline: bool) -> Rendered:
+    """Render without the cache; a fresh Markdown instance per call (they are not thread-safe)."""
+    safety = _Safety(asset_base)
+    md = mdlib.Markdown(extensions=[*EXTENSIONS, safety], extension_configs=EXTENSION_CONFIGS,
+                        output_format="html")
+    raw = md.convert(text)
+    if inline:
+        raw = _unwrap_paragraph(raw)
+    toc = () if inline else tuple(_flatten(md.toc_tokens))
+    return Rendered(CLEANER.clean(raw), toc, tuple(dict.fromkeys(safety.links.images)))
+
+
+def _unwrap_paragraph(raw: str) -> str:
+    """Drop the <p> around a single paragraph."""
+    stripped = raw.strip()
+    if stripped.startswith("<p>") and stripped.endswith("</p>") and stripped.count("<p>") == 1:
+        return stripped[3:-4]
+    return stripped
+
+
+def _flatten(tokens: list[dict]) -> list[TocItem]:
+    """Flatten python-markdown's nested toc tokens."""
+    items = []
+    for token in tokens:
+        items.append(TocItem(token["level"], token["id"], htmllib.unescape(token["name"])))
+        items.extend(_flatten(token.get("children", [])))
+    return items
+
+
+_INLINE = {"a", "strong", "em", "code", "span", "b", "i", "sup", "sub", "mark", "del", "kbd"}
+
+
+class _TextExtractor(HTMLParser):
+    """Collect the text of an HTML fragment, a space between blocks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        """Separate blocks; skip footnote links (the numbers and arrows are not words)."""
+        if tag == "a" and dict(attrs).get("class") in ("footnote-backref", "footnote-ref"):
+            self.skip += 1
+        if tag not in _INLINE:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        """End a skipped back-link; separate blocks."""
+        if tag == "a" and self.skip:
+            self.skip -= 1
+        if tag not in _INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        """Keep visible text."""
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Return the visible text of an HTML fragment with whitespace collapsed."""
+    parser = _TextExtractor()
+    parser.feed(fragment)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+def count_words(fragment: str) -> int:
+    """Count the words of an HTML fragment's text."""
+    return len(re.findall(r"\w+(?:[-'’]\w+)*", html_to_text(fragment)))

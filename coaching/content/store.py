@@ -1,0 +1,75 @@
+"""A thread-safe holder of the current Catalog that reloads when the files change."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+from .catalog import Catalog
+from .loader import DEFAULT_ASSET_BASE, load_catalog
+
+
+def tree_fingerprint(root: Path) -> str:
+    """Hash the names, sizes, mtimes and inodes of every entry under `root` (no reading)."""
+    digest = hashlib.sha256()
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            digest.update(f"!{folder}\n".encode("utf-8", "surrogatepass"))
+            continue
+        for entry in entries:
+            try:
+                # stat() follows symlinks: an edited symlink target counts as a change.
+                st = entry.stat()
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n"
+                          .encode("utf-8", "surrogatepass"))
+            if is_dir and not entry.is_symlink():
+                stack.append(entry.path)
+    return digest.hexdigest()
+
+
+class ContentStore:
+    """Serve the current Catalog; look for changes at most every `reload_seconds`.
+
+    Each gunicorn worker holds its own store; the check is a cheap walk of the tree,
+    and a reload passes the current catalog as `previous` so broken edits keep the old text.
+    """
+
+    def __init__(self, content_dir: Path | str, *, reload_seconds: float = 2.0,
+                 asset_base: str = DEFAULT_ASSET_BASE):
+        self.content_dir = Path(content_dir)
+        self.reload_seconds = reload_seconds
+        self.asset_base = asset_base
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._tree = tree_fingerprint(self.content_dir)
+        self._catalog = load_catalog(self.content_dir, asset_base=asset_base)
+        self.loads = 1
+
+    @property
+    def catalog(self) -> Catalog:
+        """Return the current catalog, reloading first when the files changed."""
+        if time.monotonic() - self._checked >= self.reload_seconds:
+            self.reload(force=False)
+        return self._catalog
+
+    def reload(self, force: bool = True) -> Catalog:
+        """Reload now when forced or when the tree changed; return the current catalog."""
+        with self._lock:
+            self._checked = time.monotonic()
+            tree = tree_fingerprint(self.content_dir)
+            if force or tree != self._tree:
+                self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base,
+                                             previous=self._catalog)
+                self._tree = tree
+                self.loads += 1
+            return self._catalog

@@ -1,0 +1,26 @@
+"""Small database helpers that work the same on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+
+
+def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
+                  where: ColumnElement[bool] | None = None) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted (unique constraint decides, not Python)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
+    return db.session.execute(statement).rowcount == 1
+
+
+def lock_row(model: Any, ident: Any) -> None:
+    """Serialise writers on one row (SELECT ... FOR UPDATE on PostgreSQL; SQLite already holds the write lock)."""
+    from sqlalchemy import select
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(model.id).where(model.id == ident).with_for_update())

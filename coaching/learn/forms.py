@@ -1,0 +1,15 @@
+"""Forms of the learning area. Quiz answers are read from the raw form by the quiz service."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length
+
+
+class CompleteForm(FlaskForm):
+    """The "mark as complete" button."""
+
+
+class QuizForm(FlaskForm):
+    """The quiz form's fixed fields: one submission id per rendered form, and the version answered."""
+
+    submission_id = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])
+    content_hash = HiddenField(validators=[DataRequired(), Length(max=64)])

@@ -1,0 +1,114 @@
+"""Settings, read from environment variables with safe defaults.
+
+Every setting an operator may change is listed in README.md ("Configuration"). Values that depend on the
+instance folder (the default SQLite file, the development secret key, the development signing key) are
+filled in by `create_app`, which knows where that folder is.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    """Return an integer environment variable; a malformed value stops the start with a clear error."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _env_list(name: str) -> list[str] | None:
+    """Return a comma-separated environment variable as a list, or None when unset."""
+    raw = _env(name)
+    return [item.strip() for item in raw.split(",") if item.strip()] if raw else None
+
+
+class Config:
+    """Production-safe defaults; development conveniences switch on only when COACHING_ENV != production."""
+
+    ENV_NAME = _env("COACHING_ENV", "development")
+    PRODUCTION = ENV_NAME == "production"
+
+    SITE_NAME = _env("SITE_NAME", "Affiliate Academy")
+    SITE_URL = (_env("SITE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+    ISSUER_NAME = _env("ISSUER_NAME") or SITE_NAME
+
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None: SQLite file in instance/ (see create_app)
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+    CONTENT_DIR = _env("CONTENT_DIR", str(BASE_DIR / "content" / "lessons"))
+    PAGES_DIR = _env("PAGES_DIR", str(BASE_DIR / "content" / "pages"))
+    CONTENT_RELOAD_SECONDS = float(_env("CONTENT_RELOAD_SECONDS", "2") or 2)
+    REDIS_URL = _env("REDIS_URL")
+    REGISTRATION = _env("REGISTRATION", "open")  # "open" or "invite"
+    SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE")  # None in development: instance/signing-keys.json
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 730)  # inactive accounts kept this long
+    DEMO_ACCOUNTS = not PRODUCTION
+
+    # Mail for password resets; without MAIL_SERVER the link goes to the log (development only).
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env("MAIL_USE_TLS", "true") == "true"
+    MAIL_SENDER = _env("MAIL_SENDER", "no-reply@localhost")
+
+    # Sessions and cookies (SECURITY.md: HttpOnly, SameSite=Lax, Secure in production, short remember).
+    SESSION_COOKIE_NAME = "coaching_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    SESSION_PROTECTION = "strong"
+
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session; expiry is handled by the session
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1 * 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)  # trust X-Forwarded-* only behind this many proxies
+
+    # Rate limits: memory storage counts per worker; REDIS_URL shares them between workers and servers.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILURES_PER_MINUTE = _env_int("LOGIN_FAILURES_PER_MINUTE", 10)
+    RATELIMIT_ENABLED = True
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "coaching" / "translations")
+    LANGUAGES = ("en", "de")
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+
+class TestConfig(Config):
+    """Per-test settings: the fixtures set the database, content and key paths; mail goes to an outbox."""
+
+    TESTING = True
+    PRODUCTION = False
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = None  # set per test by tests/conftest.py
+    MAIL_SERVER = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    CONTENT_RELOAD_SECONDS = 0.0
+    DEMO_ACCOUNTS = False
+    SITE_URL = "http://localhost"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    TRUSTED_HOSTS = None
