@@ -57,6 +57,8 @@ class Config:
     SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE")  # None in development: instance/signing-keys.json
     RETENTION_DAYS = _env_int("RETENTION_DAYS", 730)  # inactive accounts kept this long
     DEMO_ACCOUNTS = not PRODUCTION
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)  # argon2id, RFC 9106 low-memory profile
+    ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 65536)
 
     # Mail for password resets; without MAIL_SERVER the link goes to the log (development only).
     MAIL_SERVER = _env("MAIL_SERVER")
@@ -108,6 +110,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     CONTENT_RELOAD_SECONDS = 0.0
     DEMO_ACCOUNTS = False
+    ARGON2_TIME_COST = 1  # still argon2id; cheaper parameters keep the suite fast
+    ARGON2_MEMORY_KIB = 8192
     SITE_URL = "http://localhost"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

@@ -23,10 +23,27 @@ MAX_PASSWORD_LENGTH = 256
 RESET_LIFETIME = timedelta(hours=1)
 INVITE_LIFETIME = timedelta(days=14)
 
-# argon2id with argon2-cffi's RFC 9106 "low memory" profile: above OWASP's minimum for argon2id.
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so both answers take about the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    """An argon2id hasher and a dummy hash made with it (verified against when the email is unknown)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=4)
+    return hasher, hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def _hasher() -> PasswordHasher:
+    """The configured argon2id hasher (default: argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum)."""
+    return _hasher_for(*_cost())[0]
+
+
+def _cost() -> tuple[int, int]:
+    """(time cost, memory KiB) from the app config; tests lower them to stay fast."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config.get("ARGON2_TIME_COST", 3), current_app.config.get("ARGON2_MEMORY_KIB", 65536)
+    return 3, 65536
 
 
 class AccountError(ValueError):
@@ -59,22 +76,23 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
 
 def hash_password(password: str) -> str:
     """argon2id hash of a password."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password; with no user, burn the same time on a dummy hash. Rehashes old formats."""
+    hasher, dummy = _hasher_for(*_cost())
     if user is None or not user.password_hash:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            hasher.verify(dummy, password)
         except VerificationError:
             pass
         return False
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return True
 

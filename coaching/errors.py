@@ -35,7 +35,10 @@ def render_error(code: int, message: Any = None) -> tuple[Any, int]:
     text = message or default
     if _wants_json():
         return jsonify(error=str(title), message=str(text), status=code), code
-    return render_template("errors/error.html", code=code, title=title, message=text), code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=text), code
+    except Exception:  # noqa: BLE001  (e.g. a rejected Host leaves no URL adapter for url_for)
+        return f"{code} {title}\n{text}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
@@ -13,14 +14,14 @@ PASSWORD_MESSAGES = {
     "too_long": _l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH),
     "too_common": _l("This password is too common or too easy to guess. Please choose another one."),
 }
-LANGUAGE_CHOICES = [("", _l("Browser default")), ("en", "English"), ("de", "Deutsch")]
+LANGUAGE_CHOICES = [SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
 
 
 def _email_field() -> EmailField:
     """The email field shared by every form that asks for one."""
-    return EmailField(_l("Email"), validators=[DataRequired(), Length(max=254),
-                                               Email(message=_l("Enter a valid email address."),
-                                                     check_deliverability=False)])
+    return EmailField(_l("Email"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+                      validators=[DataRequired(), Length(max=254),
+                                  Email(message=_l("Enter a valid email address."), check_deliverability=False)])
 
 
 def _name_field() -> StringField:

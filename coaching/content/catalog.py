@@ -104,7 +104,7 @@ class LessonText:
     words: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable
 class Lesson:
     """A lesson with its texts per language; `language` is the course default."""
 
@@ -132,7 +132,7 @@ class Lesson:
         return self.texts[self.language].minutes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable
 class CertificateSettings:
     """Certificate settings of a course; `titles` holds the title per language."""
 
@@ -159,7 +159,7 @@ class CourseText:
     description_html: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable
 class Course:
     """A course folder: settings, texts per language and its ordered lessons."""
 
@@ -292,7 +292,7 @@ class _Doc:
     body_words: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable
 class Catalog:
     """All courses (published or not), every problem found and the file list."""
 

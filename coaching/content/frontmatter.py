@@ -80,6 +80,9 @@ _TIMESTAMP = re.compile(
     r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$")
 
 
+MAX_DEPTH = 8
+
+
 def load_yaml(source: str, *, first_line: int = 1) -> Node:
     """Read YAML into Nodes and Scalars; raise FrontMatterError on anything not allowed."""
     builder = _Builder(first_line)
@@ -152,6 +155,9 @@ class _Builder:
         """Start a mapping or sequence (it is placed in its parent when it ends)."""
         if self.stack and self._expects_key():
             raise FrontMatterError(node.line, "a key must be a plain word, not a mapping or list")
+        if len(self.stack) >= MAX_DEPTH:  # front matter is flat; deep nesting is only an attack
+            raise FrontMatterError(node.line, f"the front matter is nested more than {MAX_DEPTH} "
+                                              "levels deep")
         self.stack.append(node)
         self.pending_key.append(None)
 

@@ -54,7 +54,12 @@ def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE,
             continue
         prev = previous.course(entry.name) if previous else None
         loader = _CourseLoader(path, root, shown, asset_base.replace("{course}", entry.name), prev)
-        course = loader.load()
+        try:
+            course = loader.load()
+        except Exception as exc:  # a loader bug must not take the other courses down
+            loader.folder_errors.append(ContentError(shown(path), 0, "this course could not be "
+                                                     f"loaded ({type(exc).__name__})"))
+            course = prev
         if course is not None:
             courses.append(course)
         errors.extend(loader.folder_errors)
@@ -220,6 +225,10 @@ class _CourseLoader:
             if entry.name.startswith(".") or not entry.name.endswith(".md") or entry.is_dir():
                 continue
             file = _File(Path(entry.path), self.shown(Path(entry.path)), "")
+            try:
+                file.mtime = entry.stat().st_mtime  # also for files that are never read
+            except OSError:
+                pass
             self.files.append(file)
             self._classify(file, entry.name, course_files, lessons)
         return course_files, lessons
@@ -357,7 +366,7 @@ class _CourseLoader:
                 read_file(file, self.root)  # for its hash and mtime; it is already marked
         pass_mark = meta.pass_mark if meta else DEFAULT_PASS_MARK
         for slug, file in sorted(defaults.items(), key=lambda kv: kv[1].order):
-            translations = [f for f in files if f.lesson_slug == slug and f.lang != language]
+            translations = self._translations_of(file, files, language)
             lesson = self._lesson(file, translations, language, pass_mark)
             if lesson is not None:
                 lessons.append(lesson)
@@ -371,6 +380,7 @@ class _CourseLoader:
         """Pick one default-language file per slug and per order number; flag the others."""
         # A file that was served before wins a clash, so adding a file never hides an old one.
         def served_before(f: _File) -> bool:
+            """Return True when the previous catalog served this slug at this number."""
             prev = self.previous.lesson(f.lesson_slug) if self.previous else None
             return prev is not None and prev.order == f.order
 
@@ -386,6 +396,20 @@ class _CourseLoader:
             else:
                 chosen[file.lesson_slug] = orders[file.order] = file
         return chosen
+
+    def _translations_of(self, default: _File, files: list[_File], language: str) -> list[_File]:
+        """Return the translations of a lesson; one with another number is an error."""
+        found = []
+        for file in files:
+            if file.lesson_slug != default.lesson_slug or file.lang == language:
+                continue
+            if file.order != default.order:
+                read_file(file, self.root)
+                file.add(1, f"the number does not match the default-language file "
+                            f"{default.path.name}")
+            else:
+                found.append(file)
+        return found
 
     def _orphan(self, file: _File, language: str) -> None:
         """Report a translation whose default-language lesson is missing or rejected."""
@@ -403,12 +427,12 @@ class _CourseLoader:
                 pass_mark: int) -> Lesson | None:
         """Load a lesson's default-language file and its translations."""
         prev = self.previous.lesson(file.lesson_slug) if self.previous else None
-        text, exam = self._default_text(file, pass_mark)
+        text, exam = self._guarded(file, self._default_text, file, pass_mark) or (None, False)
         if text is None and prev is not None and language in prev.texts:
             text, exam = prev.texts[language], prev.exam  # hot reload: keep serving the old text
         texts = {language: text} if text is not None else {}
         for tfile in translations:
-            ttext = self._translation(tfile, file, text)
+            ttext = self._guarded(tfile, self._translation, tfile, file, text)
             if ttext is None and text is not None and prev is not None and tfile.lang in prev.texts:
                 ttext = prev.texts[tfile.lang]
             if ttext is not None and text is not None:
@@ -420,6 +444,15 @@ class _CourseLoader:
             return None
         return Lesson(self.slug, file.lesson_slug, file.order, exam, MappingProxyType(texts),
                       language)
+
+    @staticmethod
+    def _guarded(file: _File, function: Any, *args: Any) -> Any:
+        """Run `function`; an unexpected exception becomes an error of this one file."""
+        try:
+            return function(*args)
+        except Exception as exc:  # e.g. RecursionError on pathological Markdown
+            file.add(1, f"this file could not be processed ({type(exc).__name__}); simplify it")
+            return None
 
     def _default_text(self, file: _File, pass_mark: int) -> tuple[LessonText | None, bool]:
         """Load a default-language lesson file; return (text or None on errors, exam flag)."""

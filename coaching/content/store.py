@@ -59,17 +59,26 @@ class ContentStore:
     def catalog(self) -> Catalog:
         """Return the current catalog, reloading first when the files changed."""
         if time.monotonic() - self._checked >= self.reload_seconds:
-            self.reload(force=False)
+            # Only one thread checks; the others serve the current catalog instead of waiting.
+            if self._lock.acquire(blocking=False):
+                try:
+                    self._check(force=False)
+                finally:
+                    self._lock.release()
         return self._catalog
 
     def reload(self, force: bool = True) -> Catalog:
         """Reload now when forced or when the tree changed; return the current catalog."""
         with self._lock:
-            self._checked = time.monotonic()
-            tree = tree_fingerprint(self.content_dir)
-            if force or tree != self._tree:
-                self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base,
-                                             previous=self._catalog)
-                self._tree = tree
-                self.loads += 1
-            return self._catalog
+            return self._check(force)
+
+    def _check(self, force: bool) -> Catalog:
+        """Reload when forced or changed; the caller holds the lock."""
+        self._checked = time.monotonic()
+        tree = tree_fingerprint(self.content_dir)
+        if force or tree != self._tree:
+            self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base,
+                                         previous=self._catalog)
+            self._tree = tree
+            self.loads += 1
+        return self._catalog

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +120,7 @@ def _break_points(text: str) -> list[tuple[str, str]]:
     ]
 
 
-def _hard_wrap(width_at: callable, text: str, limit: float, max_lines: int) -> tuple[str, ...]:
+def _hard_wrap(width_at: Callable[[str], float], text: str, limit: float, max_lines: int) -> tuple[str, ...]:
     """Wrap by characters into at most ``max_lines`` lines, ending with … if cut."""
     lines, current = [], ""
     for ch in text:
@@ -138,17 +140,24 @@ def _hard_wrap(width_at: callable, text: str, limit: float, max_lines: int) -> t
     return tuple(lines[:-1]) + (last.rstrip() + "…",)
 
 
-def fit_text(width_of: callable, text: str, *, box_width: float, max_size: float,
+def _floor(size: float) -> float:
+    """Round a font size down to 1/100 pt (rounding up could overflow the box)."""
+    return math.floor(size * 100) / 100
+
+
+def fit_text(width_of: Callable[[str], float], text: str, *, box_width: float, max_size: float,
              min_size: float, max_lines: int = 2, one_line_min: float | None = None) -> Fit:
-    """Pick the largest size (and line split) at which ``text`` fits ``box_width``.
+    """Pick the largest size (and one- or two-line split) at which ``text`` fits ``box_width``.
 
     ``width_of(s)`` gives the width of ``s`` at 1 pt; widths scale linearly with the size
-    because no kerning or shaping is applied. One line is preferred down to ``one_line_min``.
+    because no kerning or shaping is applied. One line is preferred down to ``one_line_min``;
+    text too long for two lines at ``min_size`` is wrapped by characters and ends in "…".
     """
     full = width_of(text)
-    one_line_size = min(max_size, box_width / full) if full else max_size
-    if one_line_size >= (one_line_min or min_size) or max_lines == 1 and one_line_size >= min_size:
-        return Fit(round(one_line_size, 2), (text,))
+    one_line_size = _floor(min(max_size, box_width / full) if full else max_size)
+    prefer_one_line = one_line_min if max_lines > 1 and one_line_min else min_size
+    if one_line_size >= prefer_one_line:
+        return Fit(one_line_size, (text,))
     if max_lines >= 2:
         best = min(
             _break_points(text),
@@ -156,11 +165,11 @@ def fit_text(width_of: callable, text: str, *, box_width: float, max_size: float
             default=None,
         )
         if best is not None:
-            size = min(max_size, box_width / max(width_of(best[0]), width_of(best[1])))
+            size = _floor(min(max_size, box_width / max(width_of(best[0]), width_of(best[1]))))
             if size >= min_size:
-                return Fit(round(size, 2), best)
+                return Fit(size, best)
     if one_line_size >= min_size:
-        return Fit(round(one_line_size, 2), (text,))
+        return Fit(one_line_size, (text,))
     lines = _hard_wrap(lambda s: width_of(s) * min_size, text, box_width, max_lines)
     return Fit(min_size, lines)
 
@@ -198,7 +207,7 @@ class _CertificatePDF(FPDF):
                 self.add_font(family, style, FONT_DIR / filename)
         self.set_fallback_fonts([FALLBACK], exact_match=False)
 
-    def width_per_point(self, style: str = "") -> callable:
+    def width_per_point(self, style: str = "") -> Callable[[str], float]:
         """Return a function giving a string's width in mm at 1 pt in the serif font."""
 
         def width(text: str) -> float:
@@ -283,7 +292,7 @@ def _draw_body(pdf: _CertificatePDF, snap: CertificateSnapshot, labels: dict) ->
                       max_size=20, min_size=11, one_line_min=15)
     pdf.block(116, 20, course)
     if labels["after_course"]:
-        pdf.centered(137, labels["after_course"], 13, color=MUTED)
+        pdf.centered(138.5, labels["after_course"], 13, color=MUTED)
 
 
 def _signature_column(pdf: _CertificatePDF, center: float, value: str, caption: list[str],

@@ -118,8 +118,22 @@ def _publish_new(temp: Path, path: Path) -> None:
         os.link(temp, path)
     except FileExistsError:
         raise KeyFileError(f"{path} already exists; use rotate to add a new key") from None
+    except OSError:
+        _create_exclusive(path, temp.read_bytes())  # a mount without hard links
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _create_exclusive(path: Path, content: bytes) -> None:
+    """Create ``path`` with mode 0600 and write ``content``, failing if it exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyFileError(f"{path} already exists; use rotate to add a new key") from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def init_key_file(path: str | os.PathLike, *, rotate: bool = False,
@@ -247,6 +261,12 @@ def sign_credential(credential: dict, keyring: KeyRing) -> str:
     return jwt.encode(payload, keyring.current_key, algorithm=ALGORITHM, headers=headers)
 
 
+def _jwk_list(jwks: object) -> list[dict]:
+    """Return the key objects of a JWK Set, ignoring anything malformed."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    return [key for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+
+
 def _public_key_for(token: str, jwks: dict) -> jwt.PyJWK:
     """Pick the RSA key named by the token's kid, refusing anything but RS256."""
     try:
@@ -256,9 +276,13 @@ def _public_key_for(token: str, jwks: dict) -> jwt.PyJWK:
     if header.get("alg") != ALGORITHM:
         raise CredentialVerificationError(f"algorithm {header.get('alg')!r} is not accepted")
     kid = header.get("kid")
-    for jwk in jwks.get("keys", []):
+    for jwk in _jwk_list(jwks):
         if jwk.get("kid") == kid and jwk.get("kty") == "RSA" and jwk.get("alg", ALGORITHM) == ALGORITHM:
-            return jwt.PyJWK({k: v for k, v in jwk.items() if k != "d"}, algorithm=ALGORITHM)
+            public = {name: jwk.get(name) for name in ("kty", "n", "e")}  # never private parts
+            try:
+                return jwt.PyJWK(public, algorithm=ALGORITHM)
+            except jwt.PyJWTError as exc:
+                raise CredentialVerificationError(f"key {kid!r} is malformed: {exc}") from None
     raise UnknownKeyError(f"no RSA key with kid {kid!r} in the key set")
 
 

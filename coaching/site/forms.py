@@ -1,9 +1,10 @@
 """Forms of the site-wide pages."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-LANGUAGE_CHOICES = [("en", "English"), ("de", "Deutsch")]
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
 
 
 class LanguageForm(FlaskForm):

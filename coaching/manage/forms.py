@@ -1,0 +1,43 @@
+"""Forms of the manager area: one per action. Every action is a POST carrying the CSRF token."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button without fields (deactivate, reactivate, reset link, withdraw, reload)."""
+
+
+class LessonActionForm(FlaskForm):
+    """Names one lesson of one course (grant an attempt)."""
+
+    course = HiddenField(validators=[DataRequired(), Length(max=100)])
+    lesson = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class ResetLessonForm(LessonActionForm):
+    """Reset a lesson's progress: the checkbox is the confirmation step."""
+
+    confirm = BooleanField(_l("Yes, reset this lesson"), validators=[DataRequired()])
+
+
+class RoleForm(FlaskForm):
+    """Change a person's role."""
+
+    role = SelectField(_l("Role"), choices=[("affiliate", _l("Affiliate")), ("manager", _l("Manager"))])
+
+
+class RevokeForm(FlaskForm):
+    """Revoke a certificate with a reason (shown on the public verification page)."""
+
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)],
+                         description=_l("Shown on the public verification page."))
+
+
+class InviteForm(FlaskForm):
+    """Create an invite, optionally for one email address."""
+
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254),
+                                                          Email(message=_l("Enter a valid email address."))],
+                       description=_l("When set, only this address can register with the link."))
