@@ -24,3 +24,13 @@ def lock_row(model: Any, ident: Any) -> None:
 
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(model.id).where(model.id == ident).with_for_update())
+
+
+def begin_write() -> None:
+    """End the request's read transaction and start a write transaction (BEGIN IMMEDIATE on SQLite).
+
+    For GET views that write: SQLite cannot turn a read transaction into a write transaction once another
+    connection has written since it began; it fails at once with "database is locked", whatever busy_timeout.
+    """
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})

@@ -254,9 +254,9 @@ def weekly_completions(*, now: datetime | None = None, weeks: int = CHART_WEEKS)
 
 def drop_off(cat: Catalog, lang: str = "en") -> list[DropOff]:
     """Per course: affiliates who started it, and how many completed each lesson (two grouped queries)."""
-    started = dict(db.session.execute(
+    started = {slug: n for slug, n in db.session.execute(
         select(CourseEnrollment.course_slug, func.count()).join(User, User.id == CourseEnrollment.user_id)
-        .where(_is_affiliate()).group_by(CourseEnrollment.course_slug)).all())
+        .where(_is_affiliate()).group_by(CourseEnrollment.course_slug))}
     done = {(c, lsn): n for c, lsn, n in db.session.execute(
         select(LessonProgress.course_slug, LessonProgress.lesson_slug, func.count())
         .join(User, User.id == LessonProgress.user_id).where(_is_affiliate())
@@ -345,14 +345,26 @@ def progress_matrix(course_slug: str, lesson_slugs: Sequence[str], *, quiz_slugs
             .where(LessonProgress.user_id == User.id, LessonProgress.course_slug == course_slug,
                    LessonProgress.lesson_slug.in_(lesson_slugs))
             .correlate(User).scalar_subquery())
-    rows = db.session.execute(
+    # Two steps: the ordered page of ids (the count per person is only computed when sorting by it),
+    # then the page's rows; so OFFSET never evaluates the subquery for the skipped rows.
+    id_query = select(User.id).outerjoin(enrollment, joined).where(*conditions)
+    done_sort = None
+    if sort == "progress":  # a grouped count joined once is cheaper than a subquery per person
+        counts = (select(LessonProgress.user_id.label("uid"), func.count().label("n"))
+                  .where(LessonProgress.course_slug == course_slug, LessonProgress.lesson_slug.in_(lesson_slugs))
+                  .group_by(LessonProgress.user_id).subquery())
+        id_query = id_query.outerjoin(counts, counts.c.uid == User.id)
+        done_sort = func.coalesce(counts.c.n, 0)
+    ids = list(db.session.scalars(id_query.order_by(*_matrix_order(sort, done_sort, enrollment))
+                                  .limit(per_page).offset((page - 1) * per_page)))
+    rows = {row.id: row for row in db.session.execute(
         select(User.id, User.name, User.email, User.active, done.label("done"), enrollment.started_at,
                enrollment.last_activity_at, enrollment.completed_at)
-        .outerjoin(enrollment, joined).where(*conditions)
-        .order_by(*_matrix_order(sort, done, enrollment)).limit(per_page).offset((page - 1) * per_page)).all()
-    cells = _matrix_cells(course_slug, [row.id for row in rows], lesson_slugs, set(quiz_slugs))
+        .outerjoin(enrollment, joined).where(User.id.in_(ids)))} if ids else {}
+    cells = _matrix_cells(course_slug, ids, lesson_slugs, set(quiz_slugs))
     items = [MatrixRow(row.id, row.name, row.email, row.active, int(row.done), len(lesson_slugs),
-                       row.started_at, row.last_activity_at, row.completed_at, cells[row.id]) for row in rows]
+                       row.started_at, row.last_activity_at, row.completed_at, cells[row.id])
+             for row in (rows[uid] for uid in ids)]
     return Page(items, page, per_page, total)
 
 
@@ -368,8 +380,8 @@ def _matrix_cells(course_slug: str, user_ids: list[int], lesson_slugs: list[str]
     """The cells of the page's users: two IN queries (progress rows, attempt summaries)."""
     if not user_ids:
         return {}
-    done = set(db.session.execute(select(LessonProgress.user_id, LessonProgress.lesson_slug).where(
-        LessonProgress.user_id.in_(user_ids), LessonProgress.course_slug == course_slug)).tuples())
+    done = {(uid, slug) for uid, slug in db.session.execute(select(LessonProgress.user_id, LessonProgress.lesson_slug)
+            .where(LessonProgress.user_id.in_(user_ids), LessonProgress.course_slug == course_slug))}
     passed = func.max(case((QuizAttempt.passed.is_(True), 1), else_=0))
     attempts = {(uid, lsn): (int(n), bool(p), best) for uid, lsn, n, p, best in db.session.execute(
         select(QuizAttempt.user_id, QuizAttempt.lesson_slug, func.count(), passed, func.max(QuizAttempt.percent))
@@ -425,8 +437,8 @@ def _user_counts(user_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     courses = {uid: (int(s), int(c or 0)) for uid, s, c in db.session.execute(
         select(CourseEnrollment.user_id, func.count(), completed).where(CourseEnrollment.user_id.in_(user_ids))
         .group_by(CourseEnrollment.user_id))}
-    certs = dict(db.session.execute(select(Certificate.user_id, func.count()).where(
-        Certificate.user_id.in_(user_ids)).group_by(Certificate.user_id)).tuples().all())
+    certs = {uid: n for uid, n in db.session.execute(select(Certificate.user_id, func.count()).where(
+        Certificate.user_id.in_(user_ids)).group_by(Certificate.user_id))}
     return {uid: (*courses.get(uid, (0, 0)), int(certs.get(uid, 0))) for uid in user_ids}
 
 

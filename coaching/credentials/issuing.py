@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -203,7 +203,13 @@ def certificate_pdf(cert: Certificate) -> bytes:
     key = (cert.id, token[-32:])
     cached = _pdf_cache.get(key)
     if cached is None:
-        cached = render_certificate_pdf(snapshot_of(cert), credential_jwt=token)
+        snapshot = snapshot_of(cert)
+        try:
+            cached = render_certificate_pdf(snapshot, credential_jwt=token)
+        except ValueError:
+            # A course logo the renderer refuses (remote references, odd format) must not block the download.
+            current_app.logger.warning("certificate %s: logo refused, rendering without it", cert.id)
+            cached = render_certificate_pdf(replace(snapshot, logo_path=None), credential_jwt=token)
         _pdf_cache.put(key, cached)
     return cached
 

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -25,7 +26,8 @@ class ResetLessonForm(LessonActionForm):
 class RoleForm(FlaskForm):
     """Change a person's role."""
 
-    role = SelectField(_l("Role"), choices=[("affiliate", _l("Affiliate")), ("manager", _l("Manager"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("affiliate", _l("Affiliate")),
+                                              SelectChoice("manager", _l("Manager"))])
 
 
 class RevokeForm(FlaskForm):

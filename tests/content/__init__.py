@@ -1,0 +1,1 @@
+"""Tests of coaching.content: loader, Markdown, quiz, reload, search."""

@@ -1,0 +1,69 @@
+"""Failed-login limits across app instances: shared through Redis, counted per process without it."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import skip_or_fail
+from tests.scale.helpers import REPO, new_email
+
+PROBE = Path(__file__).with_name("login_probe.py")
+LIMIT = 5
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """TEST_REDIS_URL of a reachable Redis (CI starts one); skipped loudly elsewhere when missing."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        skip_or_fail("TEST_REDIS_URL is not set (no Redis server)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        skip_or_fail(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+def failed_logins(tmp_path: Path, name: str, storage: str, email: str, count: int, ip: str) -> list[int]:
+    """Run one app instance in its own process and fail `count` logins there; the statuses it got."""
+    root = tmp_path / name
+    root.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COACHING_", "DATABASE_URL", "REDIS_URL"))}
+    env.update({"COACHING_INSTANCE": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
+                "SECRET_KEY": "probe-" + name, "CONTENT_DIR": str(REPO / "tests" / "fixtures" / "content"),
+                "RATELIMIT_STORAGE_URI": storage, "LOGIN_FAILURES_PER_MINUTE": str(LIMIT)})
+    done = subprocess.run([sys.executable, str(PROBE), email, str(count), ip], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def random_ip() -> str:
+    """A client address no other test run has used within the last minute."""
+    return "10.%d.%d.%d" % (random.randrange(256), random.randrange(256), random.randrange(1, 255))
+
+
+@pytest.mark.redis
+def test_redis_shares_failed_login_count_between_instances(tmp_path: Path, redis_url: str) -> None:
+    """Two separate app instances on one Redis: failures counted on the first block the second (429)."""
+    email, ip = new_email("victim"), random_ip()
+    first = failed_logins(tmp_path, "first", redis_url, email, LIMIT, ip)
+    assert first == [400] * LIMIT
+    second = failed_logins(tmp_path, "second", redis_url, email, 1, ip)
+    assert second == [429]
+
+
+def test_memory_storage_counts_per_process(tmp_path: Path) -> None:
+    """Without Redis each process counts alone (documented in docs/deployment.md): the second is not blocked."""
+    email, ip = new_email("victim"), random_ip()
+    assert failed_logins(tmp_path, "first", "memory://", email, LIMIT, ip) == [400] * LIMIT
+    assert failed_logins(tmp_path, "second", "memory://", email, 1, ip) == [400]
+    assert failed_logins(tmp_path, "third", "memory://", email, LIMIT + 1, ip)[-1] == 429
