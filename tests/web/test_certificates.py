@@ -194,3 +194,18 @@ def test_parallel_issuing_gives_one_certificate(app, logged_in):
         t.join()
     assert not errors and len(set(ids)) == 1 and len(ids) == 8
     assert count_certificates(app) == 1
+
+
+def test_completing_again_after_revocation_issues_new_id(app, client, certified):
+    """After revocation, passing the course's quiz again issues a new certificate with a new id."""
+    from coaching.credentials.issuing import revoke
+
+    with app.app_context():
+        revoke(db.session.get(Certificate, certified), "Re-take required")
+        db.session.commit()
+    finish_demo_course(client)
+    with app.app_context():
+        rows = {c.id: c.revoked_at for c in db.session.scalars(select(Certificate))}
+    assert len(rows) == 2 and rows[certified] is not None
+    [new_id] = [cid for cid, revoked in rows.items() if revoked is None]
+    assert "Valid" in app.test_client().get(f"/verify/{new_id}").get_data(as_text=True)
