@@ -148,3 +148,27 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(credentials_cli)
+
+
+@users_cli.command("purge-inactive")
+@click.option("--yes", is_flag=True, help="Delete the accounts listed (without it, only list them).")
+@click.option("--withdraw-certificates", is_flag=True,
+              help="Withdraw their certificates (default: they stay verifiable with the printed name).")
+def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
+    """List (and with --yes delete) affiliate accounts inactive for longer than RETENTION_DAYS."""
+    from .privacy import inactive_accounts, mask_email, purge
+
+    days = current_app.config["RETENTION_DAYS"]
+    accounts = inactive_accounts(days)
+    click.echo(f"{len(accounts)} account(s) inactive for more than {days} days (managers are never purged).")
+    for item in accounts:
+        click.echo(f"  id {item.user.id}  {mask_email(item.user.email)}  last activity {item.last_activity:%Y-%m-%d}")
+    if not yes:
+        if accounts:
+            click.echo("Nothing deleted. Run again with --yes to delete them.")
+        return
+    summaries = purge(accounts, withdraw_certificates=withdraw_certificates)
+    db.session.commit()
+    certificates = sum(s.certificates_affected for s in summaries)
+    choice = "withdrawn" if withdraw_certificates else "kept verifiable"
+    click.echo(f"Deleted {len(summaries)} account(s); {certificates} certificate(s) {choice}.")

@@ -34,3 +34,14 @@ def begin_write() -> None:
     """
     db.session.rollback()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def begin_write() -> None:
+    """End the current read transaction and start a write transaction (BEGIN IMMEDIATE on SQLite).
+
+    For writes inside GET requests: upgrading a SQLite read snapshot to a write fails at once with
+    "database is locked" when another process wrote in between, so the write starts fresh with the lock.
+    """
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from .content import Catalog, Course, Lesson, LessonText, Question, Quiz, grade
-from .dbutil import insert_ignore, lock_row
+from .dbutil import begin_write, insert_ignore, lock_row
 from .extensions import db
 from .models import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt, User, utcnow
 
 MAX_TEXT_ANSWER = 500
+ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
 
 
 def catalog() -> Catalog:
@@ -109,6 +110,16 @@ def record_activity(user: User, course_slug: str, *, now: datetime | None = None
             CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course_slug,
             CourseEnrollment.last_activity_at < now).values(last_activity_at=now))
     db.session.execute(update(User).where(User.id == user.id).values(last_seen_at=now))
+
+
+def note_reading(user: User, course: Course, status: CourseStatus, *, now: datetime | None = None) -> bool:
+    """Record that a lesson of the course is being read, at most every few minutes; True when it wrote."""
+    now = now or utcnow()
+    if status.last_activity_at is not None and now - status.last_activity_at < ACTIVITY_RESOLUTION:
+        return False
+    begin_write()
+    record_activity(user, course.slug, now=now)
+    return True
 
 
 def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str, language: str) -> bool:

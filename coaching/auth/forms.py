@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
@@ -105,3 +105,17 @@ class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
 
 class LogoutForm(FlaskForm):
     """The logout button (POST with CSRF)."""
+
+
+CERTIFICATE_CHOICES = [
+    SelectChoice("keep", _l("Keep them verifiable: the verification page keeps showing the name printed on them.")),
+    SelectChoice("withdraw", _l("Withdraw them: the verification page says “withdrawn by the holder”, without a name.")),
+]
+
+
+class DeleteAccountForm(FlaskForm):
+    """Delete my account: my password once more, and what happens to my certificates."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    certificates = RadioField(_l("Your certificates"), choices=CERTIFICATE_CHOICES, default="keep",
+                              validators=[DataRequired()])

@@ -7,15 +7,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, privacy
 from ..access import public, safe_next_url, signed_in
 from ..extensions import db, limiter
 from ..logs import log_event
 from ..mail import send_mail
 from ..throttle import login_blocked, record_login_failure
 from . import bp
-from .forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm, LogoutForm, PASSWORD_MESSAGES, ProfileForm,
-                    RegisterForm, ResetPasswordForm)
+from .forms import (ChangePasswordForm, DeleteAccountForm, ForgotPasswordForm, LoginForm, LogoutForm, PASSWORD_MESSAGES,
+                    ProfileForm, RegisterForm, ResetPasswordForm)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -221,3 +221,55 @@ def change_password() -> Any:
     profile_form.language.data = current_user.language or ""
     form.current_password.data = form.password.data = form.confirm.data = None
     return render_template("auth/profile.html", form=profile_form, password_form=form), 400
+
+
+# --- my data: export and account deletion (GDPR art. 15, 17, 20) ------------------------------------------------
+
+@bp.get("/export.json")
+@signed_in
+def export_data() -> Any:
+    """Download everything kept about me as one JSON file."""
+    user = current_user._get_current_object()
+    response = current_app.response_class(privacy.export_json(user), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{privacy.export_filename(user)}"'
+    response.headers["Cache-Control"] = "no-store"
+    log_event("personal_data_exported", subject_id=user.id)
+    return response
+
+
+@bp.get("/delete")
+@signed_in
+def delete_account() -> Any:
+    """Explain what deleting the account does, and ask for the password and the certificate choice."""
+    return render_template("auth/delete_account.html", form=DeleteAccountForm())
+
+
+@bp.post("/delete")
+@limiter.limit("10 per hour")
+@signed_in
+def delete_account_confirm() -> Any:
+    """Delete my account after checking my password; the session ends with a clear message."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        user_id = user.id
+        if not accounts.check_password(user, form.password.data):
+            form.password.errors.append(_("The password is not correct. Nothing has been deleted."))
+        else:
+            try:
+                privacy.delete_account(user, actor=None, withdraw_certificates=form.certificates.data == "withdraw",
+                                       via="self")
+            except privacy.PrivacyError:
+                db.session.rollback()
+                form.form_errors.append(_("You are the last manager. Make someone else a manager first."))
+            else:
+                db.session.commit()
+                logout_user()
+                session.clear()
+                log_event("account_deleted", subject_id=user_id)
+                flash(_("Your account and your personal data have been deleted. You are signed out."), "success")
+                return redirect(url_for("learn.catalog"), 303)
+    elif form.csrf_token.errors:
+        abort(400)
+    form.password.data = None
+    return render_template("auth/delete_account.html", form=form), 400

@@ -82,8 +82,8 @@ def asset(course_slug: str, filename: str) -> Any:
 def lesson(course_slug: str, lesson_slug: str) -> Any:
     """A lesson: body, table of contents, previous/next, mark-complete or the quiz form."""
     course, lesson = _lesson_or_404(course_slug, lesson_slug)
-    learning.record_activity(current_user, course.slug)
-    db.session.commit()
+    if learning.note_reading(current_user, course, learning.course_status(current_user.id, course)):
+        db.session.commit()
     return _render_lesson(course, lesson)
 
 

@@ -37,3 +37,4 @@ def _register_converter(state: Any) -> None:
 
 
 from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import privacy  # noqa: E402,F401  (personal data: export and deletion)

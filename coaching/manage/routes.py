@@ -14,9 +14,8 @@ from ..access import manager_required
 from ..credentials.issuing import certificates_of
 from ..extensions import db
 from ..models import Certificate, Invite, User, utcnow
-from . import bp
+from . import actions, bp
 from .actions import ActionRefused
-from . import actions
 from .charts import bar_chart
 from .forms import ActionForm, InviteForm, LessonActionForm, ResetLessonForm, RevokeForm, RoleForm
 

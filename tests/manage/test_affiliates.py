@@ -10,7 +10,6 @@ from coaching import learning
 from coaching.extensions import db
 from coaching.manage import actions
 from coaching.models import AttemptGrant, AuditLog, Certificate, LessonProgress, User
-from tests.conftest import Auth
 
 from .conftest import answers
 

@@ -5,11 +5,10 @@ import logging
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
 
 from coaching import accounts, audit
 from coaching.extensions import db
-from coaching.models import Invite, User, utcnow
+from coaching.models import User, utcnow
 
 
 def status_cells(html):

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from coaching import learning, reports
-from coaching.models import User
 
 from .conftest import answers
 

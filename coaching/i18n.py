@@ -1,0 +1,43 @@
+"""Translation catalogs: compile the .po sources to .mo (the .mo files are build output, not in git).
+
+`make run`/`make test` compile with `pybabel compile`; this does the same from Python so a bare `pytest`
+(or any process that starts without the Makefile) still finds current catalogs.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from config import BASE_DIR
+
+TRANSLATIONS_DIR = BASE_DIR / "coaching" / "translations"
+
+
+def compile_catalogs(directory: str | os.PathLike[str] = TRANSLATIONS_DIR, *, force: bool = False) -> list[Path]:
+    """Compile every <lang>/LC_MESSAGES/*.po under `directory` whose .mo is missing or older; return what was written.
+
+    Fuzzy entries are left out (as `pybabel compile` does). Each .mo is written to a temporary file and
+    renamed into place, so concurrent test processes never read a half-written catalog.
+    """
+    written = []
+    for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as source:
+            catalog = read_po(source, locale=po_path.parent.parent.name)
+        fd, tmp_name = tempfile.mkstemp(prefix=".messages-", suffix=".mo", dir=po_path.parent)
+        try:
+            with os.fdopen(fd, "wb") as target:
+                write_mo(target, catalog, use_fuzzy=False)
+            os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the catalog is readable like any source file
+            os.replace(tmp_name, mo_path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        written.append(mo_path)
+    return written
