@@ -12,7 +12,6 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 
@@ -151,17 +150,12 @@ def _configure_content(app: Flask) -> None:
     )
 
 
-class BoundedIntConverter(IntegerConverter):
-    """`<int:...>` ids stay inside a database integer: larger numbers are a 404, never an overflow 500."""
-
-    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = 1, max: int | None = 2**31 - 1,
-                 signed: bool = False) -> None:
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
 def _register_blueprints(app: Flask) -> None:
     """Register every area of the site."""
-    app.url_map.converters["int"] = BoundedIntConverter
+    from .routing import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # every `<int:...>` id is bounded and ASCII-only
+    app.url_map.converters["dbid"] = IdConverter
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp
     from .learn import bp as learn_bp

@@ -27,16 +27,6 @@ def lock_row(model: Any, ident: Any) -> None:
 
 
 def begin_write() -> None:
-    """End the request's read transaction and start a write transaction (BEGIN IMMEDIATE on SQLite).
-
-    For GET views that write: SQLite cannot turn a read transaction into a write transaction once another
-    connection has written since it began; it fails at once with "database is locked", whatever busy_timeout.
-    """
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
-
-
-def begin_write() -> None:
     """End the current read transaction and start a write transaction (BEGIN IMMEDIATE on SQLite).
 
     For writes inside GET requests: upgrading a SQLite read snapshot to a write fails at once with

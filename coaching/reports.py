@@ -35,8 +35,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _is_affiliate() -> Any:
-    """Reports count affiliates: managers trying out a course do not skew the figures."""
-    return User.role == "affiliate"
+    """Reports count affiliates (managers trying out a course do not skew the figures) and the anonymous
+    rows of deleted accounts, so completion counts stay correct after a deletion (use with an outer join)."""
+    return or_(User.id.is_(None), User.role == "affiliate")
 
 
 @dataclass(frozen=True)
@@ -173,13 +174,13 @@ def count_active_affiliates(since: datetime | None = None) -> int:
 
 def count_starts(since: datetime) -> int:
     """Courses started by affiliates since a moment."""
-    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).join(
+    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).outerjoin(
         User, User.id == CourseEnrollment.user_id).where(_is_affiliate(), CourseEnrollment.started_at >= since)) or 0
 
 
 def count_completions(since: datetime) -> int:
     """Courses completed by affiliates since a moment."""
-    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).join(
+    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).outerjoin(
         User, User.id == CourseEnrollment.user_id).where(_is_affiliate(),
                                                          CourseEnrollment.completed_at >= since)) or 0
 
@@ -204,7 +205,7 @@ def most_failed_quizzes(cat: Catalog, lang: str = "en", limit: int = 5) -> list[
     failed = func.sum(case((QuizAttempt.passed.is_(False), 1), else_=0))
     rows = db.session.execute(
         select(QuizAttempt.course_slug, QuizAttempt.lesson_slug, failed.label("failed"), func.count().label("n"))
-        .join(User, User.id == QuizAttempt.user_id).where(_is_affiliate())
+        .outerjoin(User, User.id == QuizAttempt.user_id).where(_is_affiliate())
         .group_by(QuizAttempt.course_slug, QuizAttempt.lesson_slug)
         .having(failed > 0).order_by(failed.desc(), QuizAttempt.course_slug, QuizAttempt.lesson_slug).limit(limit))
     return [FailedQuiz(c, lsn, lesson_title(cat, c, lsn, lang), int(f), int(n)) for c, lsn, f, n in rows]
@@ -247,7 +248,7 @@ def weekly_completions(*, now: datetime | None = None, weeks: int = CHART_WEEKS)
     column = CourseEnrollment.completed_at
     sums = [func.sum(case((and_(column >= start, column < end), 1), else_=0))
             for start, end in zip(bounds, bounds[1:])]
-    row = db.session.execute(select(*sums).select_from(CourseEnrollment).join(
+    row = db.session.execute(select(*sums).select_from(CourseEnrollment).outerjoin(
         User, User.id == CourseEnrollment.user_id).where(_is_affiliate(), column >= bounds[0])).one()
     return [(start.date(), int(value or 0)) for start, value in zip(bounds, row)]
 
@@ -255,11 +256,11 @@ def weekly_completions(*, now: datetime | None = None, weeks: int = CHART_WEEKS)
 def drop_off(cat: Catalog, lang: str = "en") -> list[DropOff]:
     """Per course: affiliates who started it, and how many completed each lesson (two grouped queries)."""
     started = {slug: n for slug, n in db.session.execute(
-        select(CourseEnrollment.course_slug, func.count()).join(User, User.id == CourseEnrollment.user_id)
+        select(CourseEnrollment.course_slug, func.count()).outerjoin(User, User.id == CourseEnrollment.user_id)
         .where(_is_affiliate()).group_by(CourseEnrollment.course_slug))}
     done = {(c, lsn): n for c, lsn, n in db.session.execute(
         select(LessonProgress.course_slug, LessonProgress.lesson_slug, func.count())
-        .join(User, User.id == LessonProgress.user_id).where(_is_affiliate())
+        .outerjoin(User, User.id == LessonProgress.user_id).where(_is_affiliate())
         .group_by(LessonProgress.course_slug, LessonProgress.lesson_slug))}
     return [DropOff(course.slug, course.text(lang).title, int(started.get(course.slug, 0)),
                     [(lesson.slug, lesson.text(lang)[0].title, int(done.get((course.slug, lesson.slug), 0)))

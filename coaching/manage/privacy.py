@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 
 from .. import audit, privacy
 from ..access import manager_required
+from ..dbutil import begin_write
 from ..extensions import db
 from . import bp
 
@@ -47,6 +48,7 @@ def export_user_data(user_id: int) -> Any:
     """Download everything kept about one person as JSON (for their access or portability request)."""
     user = _person_or_404(user_id)
     body = privacy.export_json(user)
+    begin_write()  # a GET that writes: take the write lock first on SQLite
     audit.record(current_user, "personal_data_exported", "user", user.id)
     db.session.commit()
     response = current_app.response_class(body, mimetype="application/json")

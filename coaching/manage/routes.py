@@ -12,6 +12,7 @@ from flask_login import current_user
 from .. import audit, learning, reports
 from ..access import manager_required
 from ..credentials.issuing import certificates_of
+from ..dbutil import begin_write
 from ..extensions import db
 from ..models import Certificate, Invite, User, utcnow
 from . import actions, bp
@@ -319,6 +320,7 @@ def _csv_response(name: str, header: list[str], rows: Any) -> Response:
 @manager_required
 def export_progress() -> Any:
     """Progress per affiliate and course as CSV."""
+    begin_write()  # a GET that writes: take the write lock first on SQLite
     audit.record(current_user, "export_downloaded", "export", "progress")
     db.session.commit()
     return _csv_response("progress", reports.PROGRESS_HEADER, reports.progress_rows(_catalog()))
@@ -328,6 +330,7 @@ def export_progress() -> Any:
 @manager_required
 def export_attempts() -> Any:
     """Every quiz attempt as CSV."""
+    begin_write()  # a GET that writes: take the write lock first on SQLite
     audit.record(current_user, "export_downloaded", "export", "attempts")
     db.session.commit()
     return _csv_response("attempts", reports.ATTEMPTS_HEADER, reports.attempt_rows())
