@@ -24,6 +24,7 @@ class Bar:
     height: float
     value: int
     label: str
+    short: str = ""  # what fits under the bar; the full label is in the tooltip and the table
 
     @property
     def center(self) -> float:
@@ -46,8 +47,8 @@ class BarChart:
 
 
 def bar_chart(chart_id: str, title: str, summary: str, points: Sequence[tuple[str, int]],
-              value_label: str = "") -> BarChart:
-    """Lay out bars for (label, value) points, scaled to the largest value."""
+              value_label: str = "", shorts: Sequence[str] | None = None) -> BarChart:
+    """Lay out bars for (label, value) points, scaled to the largest value; `shorts` label the axis."""
     count = max(1, len(points))
     slot = (WIDTH - 2 * LEFT) / count
     gap = min(12.0, slot * 0.25)
@@ -57,5 +58,5 @@ def bar_chart(chart_id: str, title: str, summary: str, points: Sequence[tuple[st
     for i, (label, value) in enumerate(points):
         height = round(usable * value / top_value, 1)
         bars.append(Bar(round(LEFT + i * slot + gap / 2, 1), round(HEIGHT - BOTTOM - height, 1),
-                        round(slot - gap, 1), height, value, label))
+                        round(slot - gap, 1), height, value, label, shorts[i] if shorts else label))
     return BarChart(chart_id, title, summary, bars, value_label=value_label)

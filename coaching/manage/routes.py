@@ -100,7 +100,9 @@ def overview() -> Any:
                        _("completions"))
     drops = [bar_chart(f"chart-drop-{d.course_slug}", _("Drop-off in %(course)s", course=d.title),
                        _("%(started)d affiliates started; lesson completions in course order.", started=d.started),
-                       [(_("Started"), d.started)] + [(title, n) for _slug, title, n in d.lessons], _("affiliates"))
+                       [(_("Started"), d.started)] + [(f"{i}. {title}", n) for i, (_slug, title, n)
+                                                       in enumerate(d.lessons, 1)], _("affiliates"),
+                       shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)])
              for d in data.drop_off]
     return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=_catalog().courses,
                            lang=_lang())

@@ -9,7 +9,7 @@ import re
 import shutil
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -60,7 +60,6 @@ class LiveServer:
     url: str
     app: Any
     root: Path
-    users: dict[str, Any] = field(default_factory=dict)
 
     def create_user(self, name: str = "Alex Affiliate", role: str = "affiliate", email: str | None = None,
                     language: str | None = None) -> dict[str, Any]:
@@ -328,3 +327,23 @@ def xfail_missing_manager_page(name: str, response: Any) -> None:
     """Manager pages still being built answer 404: xfail them until their templates exist."""
     if name.startswith("manage-") and response.status == 404 and not manager_pages_exist():
         pytest.xfail("manager area not built yet (templates/manage/ course, questions, affiliate)")
+
+
+CONTRAST_JS = """selector => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => (v /= 255) <= .03928 ? v / 12.92 : ((v + .055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [.2126, .7152, .0722][i], 0);
+  const background = e => {
+    for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c[3] !== 0 && c.length) return c; }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter(e => e.getClientRects().length && e.innerText.trim())
+    .map(e => { const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+                return [e.innerText.trim(), (Math.max(a, b) + .05) / (Math.min(a, b) + .05)]; })
+    .filter(([, ratio]) => ratio < 4.5);
+}"""
+
+
+def low_contrast(page: Any, selector: str) -> list[Any]:
+    """Visible elements matching selector whose text/background contrast is below 4.5:1 (axe skips 1:1)."""
+    return page.evaluate(CONTRAST_JS, selector)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, MAIN_PAGES, PHONE, axe_violations, describe, no_horizontal_scroll,
-                                    xfail_missing_manager_page)
+from tests.browser.conftest import (DESKTOP, MAIN_PAGES, PHONE, axe_violations, describe, low_contrast,
+                                    no_horizontal_scroll, xfail_missing_manager_page)
 
 pytestmark = pytest.mark.browser
 IDS = [name for name, _path, _who in MAIN_PAGES]
@@ -63,3 +63,16 @@ def test_navigation_on_desktop_and_phone(open_as: Any) -> None:
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     page.keyboard.press("Enter")  # close it again for the next visitor of this shared page
     expect(nav).to_be_hidden()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_header_and_footer_controls_are_readable(open_as: Any, scheme: str) -> None:
+    """Every link and button in the header and footer has 4.5:1 contrast, also while hovered (axe skips 1:1)."""
+    page, _response = open_as(None, "/")
+    page.emulate_media(color_scheme=scheme)
+    controls = "header a, header button, header summary, footer a, footer button"
+    assert not low_contrast(page, controls)
+    register = page.locator("header a[href='/auth/register']")
+    register.hover()
+    assert not low_contrast(page, "header a[href='/auth/register']")
+    page.mouse.move(0, 0)

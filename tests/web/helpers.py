@@ -25,7 +25,7 @@ class QuizFormParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("action", "").endswith("/quiz"):
+        if tag == "form" and a.get("action", "").split("#")[0].endswith("/quiz"):
             self._in_quiz = True
         if not self._in_quiz:
             return
