@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test test-sqlite test-postgres bench lint translations install install-dev clean
+.PHONY: run test test-sqlite test-postgres bench lint translations messages install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ install-dev: $(VENV)/.dev translations
 # Compiled catalogs are build output (.mo files are not in git).
 translations: $(VENV)/.runtime
 	@if ls coaching/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d coaching/translations; fi
+		$(BIN)/pybabel -q compile -d coaching/translations; fi
 
 run: install
 	$(BIN)/flask db upgrade
@@ -46,9 +46,17 @@ bench: install-dev
 lint: install-dev
 	$(BIN)/python -m compileall -q coaching config.py
 
+# Re-extract the UI strings and merge them into each catalog (German is created the first time).
+# _, gettext and ngettext are pybabel's default keywords; a bare `-k ngettext` would drop the plural.
 messages: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coaching/translations/messages.pot .
-	$(BIN)/pybabel update -i coaching/translations/messages.pot -d coaching/translations
+	@mkdir -p coaching/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --sort-by-file \
+		--project=coaching --copyright-holder=coaching --no-wrap -o coaching/translations/messages.pot .
+	@if [ ! -f coaching/translations/de/LC_MESSAGES/messages.po ]; then \
+		$(BIN)/pybabel init -l de -i coaching/translations/messages.pot -d coaching/translations --no-wrap; \
+	else \
+		$(BIN)/pybabel update -l de -i coaching/translations/messages.pot -d coaching/translations --no-wrap; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results

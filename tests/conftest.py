@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from coaching import create_app
 from coaching.extensions import db
+from coaching.i18n import compile_catalogs
 from config import TestConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -19,6 +20,11 @@ DEMO_CONTENT = FIXTURES / "content"
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the translation catalogs (.mo files are build output) so a bare `pytest` sees German."""
+    compile_catalogs()
 
 
 def backend() -> str:

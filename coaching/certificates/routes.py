@@ -5,6 +5,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import public, signed_in
@@ -72,10 +74,16 @@ def verify(name: str) -> Any:
     else:
         response = current_app.make_response(render_template(
             "certificates/verify.html", cert=cert, status=status, verify_url=issuing.verify_url(cert.id),
-            qr_svg=_qr_svg(issuing.verify_url(cert.id))))
+            qr_svg=_qr_svg(issuing.verify_url(cert.id)), wording=_certificate_wording(cert.language)))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _certificate_wording(language: str) -> dict[str, str]:
+    """The certificate's own sentences in the certificate's language (the page around it follows the viewer)."""
+    with force_locale(language):
+        return {"intro": _("This certifies that"), "completed": _("has successfully completed the course")}
 
 
 def _jwt(cert: Any) -> Any:

@@ -7,6 +7,7 @@ from flask import (Response, abort, current_app, flash, redirect, render_templat
                    url_for)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import audit, learning, reports
@@ -99,7 +100,8 @@ def overview() -> Any:
                        [(format_date(day, "d MMM"), value) for day, value in data.weekly_completions],
                        _("completions"))
     drops = [bar_chart(f"chart-drop-{d.course_slug}", _("Drop-off in %(course)s", course=d.title),
-                       _("%(started)d affiliates started; lesson completions in course order.", started=d.started),
+                       ngettext("%(num)d affiliate started; lesson completions in course order.",
+                                "%(num)d affiliates started; lesson completions in course order.", d.started),
                        [(_("Started"), d.started)] + [(f"{i}. {title}", n) for i, (_slug, title, n)
                                                        in enumerate(d.lessons, 1)], _("affiliates"),
                        shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)])

@@ -36,8 +36,8 @@ def answer_quiz(page: Any, choices: list[str], text: str) -> None:
     """Tick the options with these labels, type the free-text answer and submit the quiz."""
     for label in choices:
         page.get_by_label(label, exact=True).check()
-    page.locator("form[action$='/quiz'] input[type=text]").fill(text)
-    page.locator("form[action$='/quiz'] button[type=submit]").click()
+    page.locator("form[action*='/quiz'] input[type=text]").fill(text)
+    page.locator("form[action*='/quiz'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
 
 
