@@ -78,7 +78,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = PRODUCTION
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
-    SESSION_PROTECTION = "strong"
+    # "basic": the per-user session token already ends stolen sessions; "strong" would rewrite the cookie of
+    # every anonymous response (static files included) and clear remember cookies.
+    SESSION_PROTECTION = "basic"
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session; expiry is handled by the session
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1 * 1024 * 1024)

@@ -18,7 +18,8 @@ from .extensions import db
 from .models import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt, User, utcnow
 
 MAX_TEXT_ANSWER = 500
-ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
+REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission  # reading a lesson refreshes "last activity" at most this often
 
 
 def catalog() -> Catalog:
@@ -235,14 +236,18 @@ class AttemptRefused(Exception):
 
 
 def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, answers: dict[str, list[str]],
-                submission_id: str) -> tuple[QuizAttempt, bool]:
-    """Grade and store one attempt exactly once per submission id; a pass completes the lesson.
+                submission_id: str, language: str) -> tuple[QuizAttempt, bool]:
+    """Grade and store one attempt exactly once per submission; a pass completes the lesson.
 
-    Returns the attempt and whether this call created it (False for a replayed submission).
+    A replay of the same form (same submission id), or the same answers sent again for the same version
+    right after the latest attempt (the back button reloads the page with a new form id but the browser
+    restores the ticks), returns the stored attempt instead of a new one. Returns the attempt and whether
+    this call created it. `language` is the reader's, for the certificate a pass may issue.
     """
     assert text.quiz is not None
     lock_row(User, user.id)  # one submission of a person at a time on PostgreSQL
-    existing = _attempt_by_submission(user.id, submission_id)
+    existing = _attempt_by_submission(user.id, submission_id) or _same_as_latest(user.id, course, lesson, text,
+                                                                                 answers)
     if existing is not None:
         return existing, False
     left = attempts_left(user.id, course.slug, lesson.slug, text.quiz)
@@ -258,10 +263,22 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
     attempt = _attempt_by_submission(user.id, submission_id)
     assert attempt is not None
     if result.passed:
-        mark_complete(user, course, lesson, text.content_hash, text.lang)
+        mark_complete(user, course, lesson, text.content_hash, language)
     else:
         record_activity(user, course.slug)
     return attempt, inserted
+
+
+def _same_as_latest(user_id: int, course: Course, lesson: Lesson, text: LessonText,
+                    answers: dict[str, list[str]]) -> QuizAttempt | None:
+    """The latest attempt when it answered this same version with exactly these answers."""
+    latest = db.session.scalar(select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug,
+        QuizAttempt.lesson_slug == lesson.slug).order_by(QuizAttempt.id.desc()).limit(1))
+    if (latest is not None and latest.content_hash == text.content_hash and latest.answers == answers
+            and utcnow() - latest.created_at < REPLAY_WINDOW):
+        return latest
+    return None
 
 
 def _attempt_by_submission(user_id: int, submission_id: str) -> QuizAttempt | None:

@@ -158,7 +158,8 @@ def submit_quiz(course_slug: str, lesson_slug: str) -> Any:
         flash(_("Please answer every question before you submit."), "error")
         return _render_lesson(course, lesson, quiz_form=form, missing=error.missing, status_code=400)
     try:
-        attempt, _created = learning.submit_quiz(current_user, course, lesson, text, answers, form.submission_id.data)
+        attempt, _created = learning.submit_quiz(current_user, course, lesson, text, answers, form.submission_id.data,
+                                                 _lang())
     except learning.AttemptRefused:
         db.session.rollback()
         flash(_("You have used all attempts for this quiz. Your affiliate manager can grant you another one."), "error")

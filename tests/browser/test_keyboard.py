@@ -76,6 +76,6 @@ def test_quiz_with_keyboard_only(page: Any, live_server: Any) -> None:
     page.keyboard.type("click-through rate")
     tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit", limit=1)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    page.wait_for_url(re.compile(r"/attempts/\d+(#.*)?$"))
     expect(page.locator(".score-box")).to_contain_text("of 3")
     assert live_server.attempts(user["email"]) == 1

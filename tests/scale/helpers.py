@@ -234,7 +234,7 @@ class Server:
     def start(self) -> None:
         """Start gunicorn and wait until /healthz answers."""
         command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
-                   "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
+                   "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5", "--max-requests", "0",
                    "--log-level", "warning", "--error-logfile", "-", self.app_module]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=self.env(), stdout=log, stderr=log,

@@ -102,6 +102,17 @@ def test_replayed_submission_records_one_attempt(app, client, logged_in):
     assert len(attempts(app)) == 1
 
 
+def test_back_button_resubmission_records_one_attempt(app, client, logged_in):
+    """The same answers sent again from a reloaded page (back button: new form id) are the same attempt."""
+    first = submit(client, answers(read_quiz(client), right=False))
+    second = submit(client, answers(read_quiz(client), right=False))
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(attempts(app)) == 1
+    changed = answers(read_quiz(client), right=True)
+    submit(client, changed)
+    assert len(attempts(app)) == 2
+
+
 def test_empty_quiz_is_refused_and_answers_kept(app, client, logged_in):
     """Missing answers: a clear message, what was given is kept, nothing is stored."""
     form = read_quiz(client)
@@ -187,8 +198,11 @@ def test_unauthenticated_quiz_post_redirects_to_login(client):
 
 def test_max_attempts_refused_then_manager_grant(app, client, logged_in):
     """Beyond max_attempts (3) a clear message; a manager's grant allows one more."""
-    for _ in range(3):
-        submit(client, answers(read_quiz(client), right=False))
+    for i in range(3):
+        form = read_quiz(client)
+        data = answers(form, right=False)
+        data[next(q for q, k in form.kinds.items() if k == "text")] = f"wrong answer {i}"
+        submit(client, data, form)
     page = client.get("/courses/demo/headlines").get_data(as_text=True)
     assert "You have used all attempts" in page and "Submit answers" not in page
     form = read_quiz(client)
