@@ -90,7 +90,7 @@ def test_affiliate_from_registration_to_verified_certificate(browser: Any, brows
 
     page.locator(".score-box a[href='/dashboard']").click()
     with page.expect_download() as download:
-        page.locator("#certificates ~ .table-wrap a[href$='.pdf']").click()
+        page.locator("#certificates ~ .course-grid a[href$='.pdf']").click()
     pdf = tmp_path / "certificate.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
