@@ -1,6 +1,7 @@
 """Views: certificate PDF (owner or manager), public verification page, VC-JWT, decoded JSON, JWKS."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -104,8 +105,9 @@ def _json(cert: Any, status: str) -> Any:
     return jsonify(body)
 
 
+@lru_cache(maxsize=1024)
 def _qr_svg(url: str) -> str:
-    """An inline SVG QR code of the verification URL (same code as on the PDF)."""
+    """An inline SVG QR code of the verification URL (same code as on the PDF); cached, as it never changes."""
     import segno
 
     return segno.make(url, error="m").svg_inline(scale=3, border=2, title=None)

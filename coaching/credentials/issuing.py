@@ -5,6 +5,9 @@ This is the database-aware side of the certificate package; ids, signing and PDF
 from __future__ import annotations
 
 import calendar
+import hashlib
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -197,12 +200,48 @@ class _PdfCache:
 _pdf_cache = _PdfCache()
 
 
+def _disk_cache_path(cert_id: str, token: str) -> Path:
+    """Where a rendered PDF is kept: one file per certificate and signature, shared by all workers."""
+    digest = hashlib.sha256(token.encode("ascii")).hexdigest()[:20]
+    return Path(current_app.instance_path) / "pdf-cache" / f"{cert_id}-{digest}.pdf"
+
+
+def _read_disk_cache(path: Path) -> bytes | None:
+    """A previously rendered PDF, or None."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _write_disk_cache(path: Path, pdf: bytes) -> None:
+    """Store a rendered PDF atomically (a reader never sees half a file); a full disk only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(pdf)
+        os.replace(temp, path)
+    except OSError as error:
+        current_app.logger.warning("PDF cache not written: %s", error)
+
+
 def certificate_pdf(cert: Certificate) -> bytes:
-    """The certificate PDF with its signed credential attached (rendered once per process and key)."""
+    """The certificate PDF with its signed credential attached.
+
+    Rendering takes ~90 ms (font subsetting), so each PDF is rendered once: kept in this process's memory
+    and in instance/pdf-cache/ for the other workers and restarts. The PDF of a certificate never changes;
+    the signature is part of the key, so a rotated signing key gives a fresh file.
+    """
     token = credential_jwt(cert)
     key = (cert.id, token[-32:])
     cached = _pdf_cache.get(key)
     if cached is None:
+        disk = _disk_cache_path(cert.id, token)
+        cached = _read_disk_cache(disk)
+        if cached is not None:
+            _pdf_cache.put(key, cached)
+            return cached
         snapshot = snapshot_of(cert)
         try:
             cached = render_certificate_pdf(snapshot, credential_jwt=token)
@@ -211,6 +250,7 @@ def certificate_pdf(cert: Certificate) -> bytes:
             current_app.logger.warning("certificate %s: logo refused, rendering without it", cert.id)
             cached = render_certificate_pdf(replace(snapshot, logo_path=None), credential_jwt=token)
         _pdf_cache.put(key, cached)
+        _write_disk_cache(disk, cached)
     return cached
 
 

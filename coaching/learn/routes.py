@@ -82,16 +82,17 @@ def asset(course_slug: str, filename: str) -> Any:
 def lesson(course_slug: str, lesson_slug: str) -> Any:
     """A lesson: body, table of contents, previous/next, mark-complete or the quiz form."""
     course, lesson = _lesson_or_404(course_slug, lesson_slug)
-    if learning.note_reading(current_user, course, learning.course_status(current_user.id, course)):
+    status = learning.course_status(current_user.id, course)
+    if learning.note_reading(current_user, course, status):
         db.session.commit()
-    return _render_lesson(course, lesson)
+    return _render_lesson(course, lesson, status=status)
 
 
 def _render_lesson(course: Any, lesson: Any, *, quiz_form: QuizForm | None = None, missing: tuple[str, ...] = (),
-                   status_code: int = 200) -> Any:
+                   status_code: int = 200, status: Any = None) -> Any:
     """Render the lesson page (also used to re-show a quiz with the person's answers kept)."""
     text, fell_back = lesson.text(_lang())
-    status = learning.course_status(current_user.id, course)
+    status = status or learning.course_status(current_user.id, course)
     quiz_view = None
     if text.quiz is not None:
         quiz_form = quiz_form or QuizForm(submission_id=secrets.token_urlsafe(16), content_hash=text.content_hash)

@@ -81,8 +81,12 @@ RIGHT = {"Save three hours a week on reporting", "Search ads", "Sponsored newsle
 RIGHT_TEXT = "click-through rate"
 
 
-def quiz_answers(html: str, *, correct: bool) -> list[tuple[str, str]]:
-    """Form pairs answering every q-... question of the lesson page, all right or all wrong."""
+def quiz_answers(html: str, *, correct: bool, wrong_text: str = "no idea") -> list[tuple[str, str]]:
+    """Form pairs answering every q-... question of the lesson page, all right or all wrong.
+
+    Vary `wrong_text` to make wrong submissions differ: the same answers sent again right after the latest
+    attempt count as a replay of it (the back-button rule in learning.submit_quiz).
+    """
     page = parse_inputs(html)
     pairs: list[tuple[str, str]] = []
     options: dict[str, list[tuple[str, str]]] = {}
@@ -91,7 +95,7 @@ def quiz_answers(html: str, *, correct: bool) -> list[tuple[str, str]]:
         if not name.startswith("q-"):
             continue
         if field_.get("type") == "text":
-            pairs.append((name, RIGHT_TEXT if correct else "no idea"))
+            pairs.append((name, RIGHT_TEXT if correct else wrong_text))
             continue
         options.setdefault(name, []).append((field_["value"], page.labels.get(field_.get("id", ""), "")))
     for name, choices in options.items():

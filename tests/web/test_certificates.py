@@ -209,3 +209,21 @@ def test_completing_again_after_revocation_issues_new_id(app, client, certified)
     assert len(rows) == 2 and rows[certified] is not None
     [new_id] = [cid for cid, revoked in rows.items() if revoked is None]
     assert "Valid" in app.test_client().get(f"/verify/{new_id}").get_data(as_text=True)
+
+
+def test_pdf_rendered_once_and_cached_on_disk(app, client, certified, monkeypatch):
+    """The first download renders and stores the PDF; later downloads, in any worker, reuse it."""
+    from pathlib import Path
+
+    from coaching.credentials import issuing
+
+    first = client.get(f"/certificates/{certified}.pdf").data
+    cached = list((Path(app.instance_path) / "pdf-cache").glob(f"{certified}-*.pdf"))
+    assert len(cached) == 1 and cached[0].read_bytes() == first
+    issuing._pdf_cache.items.clear()  # another worker: empty memory, same disk
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(issuing, "render_certificate_pdf", no_render)
+    assert client.get(f"/certificates/{certified}.pdf").data == first

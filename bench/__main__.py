@@ -1,0 +1,288 @@
+"""`make bench`: start gunicorn (2 workers x 4 threads) on a generated catalog and data set, load it, print one table.
+
+    python -m bench [--seconds 10] [--connections 16] [--affiliates 10000] [--no-postgres] [--output FILE]
+
+Runs on SQLite, then on PostgreSQL when one is available (see bench/pg.py). Figures: docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from bench import load
+from bench.generate import seed_data, write_catalog
+from bench.pg import postgres
+from tests.scale.helpers import REPO, Browser, Server, create_users, hidden_value, quiz_answers
+
+LESSON = "/courses/course-02/lesson-010"
+PROGRESS = "/manage/courses/course-01"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="length of each load run")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections per load run")
+    parser.add_argument("--affiliates", type=int, default=10_000)
+    parser.add_argument("--courses", type=int, default=20)
+    parser.add_argument("--lessons", type=int, default=50, help="lessons per course")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--output", type=Path, help="also write the table (and the machine) to this file")
+    return parser.parse_args(argv)
+
+
+def machine() -> str:
+    """nproc, CPU model and RAM of this machine."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    load1 = os.getloadavg()[0]
+    return (f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Python {platform.python_version()}, "
+            f"load average {load1:.1f} at this moment")
+
+
+def catalog_load(content: Path) -> dict[str, float]:
+    """load_catalog of the generated tree in a fresh process: seconds and ru_maxrss growth (MB)."""
+    code = ("import json,resource,sys,time; from pathlib import Path; from coaching.content import load_catalog; "
+            "r0=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; t=time.perf_counter(); "
+            "c=load_catalog(Path(sys.argv[1])); s=time.perf_counter()-t; "
+            "r1=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "print(json.dumps({'seconds': s, 'mb': (r1-r0)/1024, 'lessons': sum(len(x.lessons) for x in c.courses),"
+            "'errors': len([e for e in c.errors if e.severity == 'error'])}))")
+    done = subprocess.run([sys.executable, "-c", code, str(content)], cwd=REPO, capture_output=True, text=True,
+                          check=True, timeout=600)
+    return json.loads(done.stdout)
+
+
+def median_ms(call: Callable[[], Any], times: int) -> float:
+    """Median wall time of `times` calls, in ms."""
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+class Stack:
+    """gunicorn on one database with the generated catalog and data, plus signed-in sessions."""
+
+    def __init__(self, root: Path, url: str, content: Path, affiliates: int) -> None:
+        self.server = Server(root=root, database_url=url, workers=2, threads=4, app_module="bench.app:app",
+                             extra_env={"CONTENT_DIR": str(content)})
+        self.content, self.affiliates = content, affiliates
+
+    def start(self) -> dict[str, Any]:
+        """Migrate, seed, start gunicorn, sign in an affiliate and a manager; the seeded counts."""
+        from coaching.content import load_catalog
+
+        started = time.perf_counter()
+        self.server.prepare()
+        counts = seed_data(self.server.database_url, load_catalog(self.content), affiliates=self.affiliates)
+        from tests.scale.helpers import app_for
+
+        app = app_for(self.server.database_url, self.server.root)
+        self.learner, self.manager = create_users(app, 1)[0], create_users(app, 1, role="manager")[0]
+        self.server.start()
+        self.learner_browser = Browser(self.server.base)
+        self.learner_browser.login(self.learner["email"])
+        self.manager_browser = Browser(self.server.base)
+        self.manager_browser.login(self.manager["email"])
+        counts["setup seconds"] = round(time.perf_counter() - started, 1)
+        return counts
+
+    def cookie(self, browser: Browser) -> str:
+        """The Cookie header of a signed-in session (for wrk)."""
+        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+    def certificate_ids(self, limit: int) -> list[str]:
+        """Ids of seeded certificates."""
+        engine = sa.create_engine(self.server.database_url)
+        with engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM certificates ORDER BY id LIMIT :n"), {"n": limit})]
+        engine.dispose()
+        return ids
+
+
+def measure_pages(stack: Stack, args: argparse.Namespace, figures: dict[str, Any]) -> None:
+    """Bare route, lesson page (signed in), verification page: rps."""
+    base, seconds, conns = stack.server.base, args.seconds, args.connections
+    load.run(base, "/bench/bare", seconds=2, connections=conns)  # warm up every worker and thread
+    load.run(base, LESSON, seconds=2, connections=conns, cookie=stack.cookie(stack.learner_browser))
+    bare = load.run(base, "/bench/bare", seconds=seconds, connections=conns)
+    lesson = load.run(base, LESSON, seconds=seconds, connections=conns, cookie=stack.cookie(stack.learner_browser))
+    verify = load.run(base, f"/verify/{stack.certificate_ids(1)[0]}", seconds=seconds, connections=conns)
+    figures.update({"bare rps": bare, "lesson rps": lesson, "verify rps": verify,
+                    "lesson/bare": lesson.rps / bare.rps if bare.rps else 0.0})
+
+
+def measure_quiz(stack: Stack, args: argparse.Namespace, figures: dict[str, Any]) -> None:
+    """Quiz submissions with unique submission ids under load; then count lost and duplicated attempts."""
+    page = stack.learner_browser.get(LESSON).body
+    answers = quiz_answers(page, correct=False)
+    text_field = next(name for name, value in answers if value == "no idea")  # varied per request: no replays
+    fixed = [(n, hidden_value(page, n)) for n in ("csrf_token", "content_hash")] + \
+        [(name, value) for name, value in answers if name != text_field]
+    run_id = f"bench{int(time.time())}"
+    result = load.run(stack.server.base, LESSON + "/quiz", seconds=args.seconds, connections=args.connections,
+                      cookie=stack.cookie(stack.learner_browser), post_body=urlencode(fixed), run_id=run_id,
+                      vary_field=text_field)
+    engine = sa.create_engine(stack.server.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, submission_id FROM quiz_attempts WHERE submission_id LIKE :p"),
+                            {"p": run_id + "-%"}).all()
+    engine.dispose()
+    stored = {row[0] for row in rows}
+    figures.update({"quiz": result, "quiz stored": len(rows),
+                    "quiz lost": len(set(result.ids) - stored),
+                    "quiz duplicated": (len(rows) - len({row[1] for row in rows})) + (len(result.ids) - len(set(result.ids)))})
+
+
+def measure_certificates(stack: Stack, figures: dict[str, Any]) -> None:
+    """Certificate PDF over HTTP (each a different certificate: rendered, not cached), median ms."""
+    ids = iter(stack.certificate_ids(25))
+    browser = stack.manager_browser
+
+    def fetch() -> None:
+        answer = browser.get(f"/certificates/{next(ids)}.pdf")
+        assert answer.status == 200 and answer.headers.get("content-type") == "application/pdf", answer.status
+
+    fetch()  # the first one per worker loads fonts
+    figures["pdf http ms"] = median_ms(fetch, 20)
+    again = stack.certificate_ids(25)[5]  # downloaded above: served from the PDF cache now
+    figures["pdf cached ms"] = median_ms(lambda: browser.get(f"/certificates/{again}.pdf"), 20)
+
+
+def measure_progress(stack: Stack, figures: dict[str, Any]) -> None:
+    """The manager's progress page of a course with the seeded affiliates, median ms (when the page exists)."""
+    browser = stack.manager_browser
+    first = browser.get(PROGRESS)
+    if first.status == 404:
+        figures["progress ms"] = "n/a: " + PROGRESS + " not built yet"
+        return
+    assert first.status == 200, first.status
+    figures["progress ms"] = median_ms(lambda: browser.get(PROGRESS), 5)
+
+
+def pdf_in_process(stack: Stack) -> float:
+    """Certificate PDF rendered through coaching.credentials (snapshot, signed credential, PDF), median ms."""
+    from coaching import create_app
+    from coaching.credentials.issuing import credential_jwt, find_certificate, snapshot_of
+    from coaching.credentials.pdf import render_certificate_pdf
+    from tests.scale.helpers import app_for
+
+    app = app_for(stack.server.database_url, stack.server.root)
+    with app.app_context():
+        certs = [find_certificate(i) for i in stack.certificate_ids(11)]
+        render = iter(certs)
+        return median_ms(lambda: (lambda c: render_certificate_pdf(snapshot_of(c), credential_jwt=credential_jwt(c)))(
+            next(render)), 10)
+
+
+def bench_database(name: str, url: str, tmp: Path, content: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Every HTTP figure on one database."""
+    print(f"== {name}: seeding {args.affiliates} affiliates and starting gunicorn", flush=True)
+    stack = Stack(tmp / name, url, content, args.affiliates)
+    figures: dict[str, Any] = {"seeded": stack.start()}
+    try:
+        print(f"== {name}: pages", flush=True)
+        measure_pages(stack, args, figures)
+        measure_certificates(stack, figures)
+        measure_progress(stack, figures)
+        print(f"== {name}: quiz submissions", flush=True)
+        measure_quiz(stack, args, figures)
+        if name == "SQLite":
+            figures["pdf function ms"] = pdf_in_process(stack)
+        figures["server errors"] = len(stack.server.server_errors())
+    finally:
+        stack.server.stop()
+    return figures
+
+
+def fmt(value: Any, kind: str) -> str:
+    """Format one cell."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, load.Result):
+        return {"rps": f"{value.rps:,.0f}", "p99": f"{value.p99_ms:,.0f} ms", "fail": f"{value.failures}"}[kind]
+    return f"{value:,.2f}" if kind == "ratio" else f"{value:,.0f}" if kind == "int" else f"{value:,.1f}"
+
+
+def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: str) -> str:
+    """The one table of figures."""
+    sq, pg = results.get("SQLite", {}), results.get("PostgreSQL")
+    rows = [
+        ("bare Flask route (/bench/bare), rps", "bare rps", "rps", ""),
+        ("lesson page, signed in, rps", "lesson rps", "rps", ""),
+        ("lesson page / bare route", "lesson/bare", "ratio", "goal >= 0.6"),
+        ("lesson page failed requests", "lesson rps", "fail", "must be 0"),
+        ("quiz submit, rps", "quiz", "rps", ""),
+        ("quiz submit, p99 latency", "quiz", "p99", ""),
+        ("quiz attempts accepted (303 to the attempt)", "quiz accepted", "int", ""),
+        ("quiz attempts stored", "quiz stored", "int", ">= accepted (in flight at the end)"),
+        ("quiz attempts lost / duplicated", "quiz lost/dup", "", "must be 0 / 0"),
+        ("quiz failed requests", "quiz", "fail", "must be 0"),
+        ("verification page, rps", "verify rps", "rps", ""),
+        ("certificate PDF via HTTP, first download, median ms", "pdf http ms", "ms", "uncached render"),
+        ("certificate PDF via HTTP, later downloads, median ms", "pdf cached ms", "ms", "goal < 50 (rendered once)"),
+        ("certificate PDF via coaching.credentials, median ms", "pdf function ms", "ms", "in-process"),
+        (f"manager progress page ({PROGRESS}), median ms", "progress ms", "ms", "10,000 affiliates"),
+        ("server log errors (tracebacks, locked database)", "server errors", "int", "must be 0"),
+    ]
+    for figures in (sq, pg or {}):
+        if "quiz" in figures:
+            figures["quiz accepted"] = len(figures["quiz"].ids)
+            figures["quiz lost/dup"] = f"{figures['quiz lost']} / {figures['quiz duplicated']}"
+    lines = [f"| figure | SQLite | PostgreSQL | note |", "|---|---|---|---|"]
+    for label, key, kind, note in rows:
+        lines.append(f"| {label} | {fmt(sq.get(key), kind)} | {fmt(pg.get(key), kind) if pg else 'not run'} | {note} |")
+    lines.append(f"| catalog load, {catalog['lessons']} lessons, s | {catalog['seconds']:.2f} | | "
+                 f"{catalog['errors']} content errors; fresh process |")
+    lines.append(f"| catalog load, RSS growth, MB | {catalog['mb']:.1f} | | ru_maxrss delta |")
+    lines.append(f"\nload generator: {tool}; gunicorn 2 workers x 4 threads (gthread)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    """Run every figure and print the table."""
+    args = parse_args(argv)
+    tool = "wrk (-t2)" if load.have_wrk() else "Python threads (wrk is not installed: apt-get install wrk)"
+    print(f"machine: {machine()}\nload generator: {tool}", flush=True)
+    began = time.perf_counter()
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="coaching-bench.") as tmp_name:
+        tmp = Path(tmp_name)
+        content = write_catalog(tmp / "content", args.courses, args.lessons)
+        catalog = catalog_load(content)
+        results["SQLite"] = bench_database("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, content, args)
+        if not args.no_postgres:
+            with postgres() as url:
+                if url:
+                    results["PostgreSQL"] = bench_database("PostgreSQL", url, tmp, content, args)
+    seeded = results["SQLite"]["seeded"]
+    text = (f"machine: {machine()}\n"
+            f"data: {args.courses * args.lessons} lessons ({args.courses} courses), {seeded}\n"
+            f"each load run: {args.seconds:.0f} s, {args.connections} connections\n\n"
+            + table(results, catalog, tool) + f"\n\nbench took {time.perf_counter() - began:.0f} s")
+    print("\n" + text)
+    if args.output:
+        args.output.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
