@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from coaching import create_app
+from coaching.extensions import db
 from config import TestConfig
 from tests.conftest import Auth, make_config
 
@@ -60,8 +61,12 @@ def test_production_cookies_secure_and_hsts(tmp_path, signing_key_file, monkeypa
     config = make_config(tmp_path, signing_key_file, PRODUCTION=True, SESSION_COOKIE_SECURE=True,
                          REMEMBER_COOKIE_SECURE=True, TRUSTED_HOSTS=["localhost"])
     app = create_app(config)
-    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    assert "Strict-Transport-Security" in app.test_client().get("/healthz").headers
+    try:
+        assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+        assert "Strict-Transport-Security" in app.test_client().get("/healthz").headers
+    finally:
+        with app.app_context():
+            db.engine.dispose()  # close pooled connections now, not whenever the garbage collector runs
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
