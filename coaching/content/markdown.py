@@ -215,11 +215,36 @@ def cache_info() -> int:
     return len(_CACHE)
 
 
+_LOCAL = threading.local()
+MAX_INSTANCES = 64  # per thread: one per course folder (asset base) in use
+
+
+def _converter(asset_base: str) -> tuple[mdlib.Markdown, _Safety]:
+    """This thread's reusable Markdown instance for an asset base, reset for a new document.
+
+    Markdown instances are not thread-safe, so each thread keeps its own; building one loads every
+    extension, which cost more than the conversion itself for the many short quiz texts of a catalog.
+    """
+    instances = getattr(_LOCAL, "instances", None)
+    if instances is None:
+        instances = _LOCAL.instances = {}
+    entry = instances.get(asset_base)
+    if entry is None:
+        if len(instances) >= MAX_INSTANCES:
+            instances.clear()
+        safety = _Safety(asset_base)
+        md = mdlib.Markdown(extensions=[*EXTENSIONS, safety], extension_configs=EXTENSION_CONFIGS,
+                            output_format="html")
+        entry = instances[asset_base] = (md, safety)
+    md, safety = entry
+    md.reset()
+    safety.links.images = []
+    return md, safety
+
+
 def _render(text: str, asset_base: str, inline: bool) -> Rendered:
-    """Render without the cache; a fresh Markdown instance per call (they are not thread-safe)."""
-    safety = _Safety(asset_base)
-    md = mdlib.Markdown(extensions=[*EXTENSIONS, safety], extension_configs=EXTENSION_CONFIGS,
-                        output_format="html")
+    """Render without the cache, on this thread's Markdown instance."""
+    md, safety = _converter(asset_base)
     raw = md.convert(text)
     if inline:
         raw = _unwrap_paragraph(raw)

@@ -207,3 +207,14 @@ def test_text_extraction_and_word_count():
     html, _ = render("# Über\n\nEin *Satz*[^1].\n\n[^1]: Fuß", asset_base=BASE)
     assert md.html_to_text(html) == "Über Ein Satz. Fuß"
     assert md.count_words("<p>one two-three it's</p>") == 3
+
+
+def test_reused_converter_keeps_no_state_between_documents():
+    """Footnotes, headings and images of one document never leak into the next (converters are reused)."""
+    from coaching.content.markdown import render_document
+
+    first = render_document("## Alpha\n\nText[^1] ![a](images/one.svg)\n\n[^1]: First note.", asset_base="/x/")
+    second = render_document("## Beta\n\nOther text, no notes.", asset_base="/x/")
+    assert "First note" in first.html and "First note" not in second.html
+    assert [item.title for item in second.toc] == ["Beta"]
+    assert first.images == ("images/one.svg",) and second.images == ()
