@@ -151,20 +151,23 @@ def test_dashboard_shows_courses_and_next_step(client, logged_in):
     assert 'value="50"' in body and "Headlines" in body
 
 
+def signed_in_client(app):
+    """A client of `app` signed in as a fresh affiliate."""
+    from coaching.accounts import create_user
+
+    with app.app_context():
+        create_user(email="x@example.com", name="X", password="a good passphrase")
+        db.session.commit()
+    client = app.test_client()
+    Auth(client).login("x@example.com", "a good passphrase")
+    return client
+
+
 def test_unpublished_course_hidden(app_factory, content_copy):
     """A lesson of an unpublished course is 404 for affiliates."""
     course = content_copy / "demo" / "course.md"
     course.write_text(course.read_text().replace("order: 1", "order: 1\npublished: false"))
-    app = app_factory(CONTENT_DIR=content_copy)
-    client = app.test_client()
-    from tests.conftest import Auth as A
-
-    with app.app_context():
-        from coaching.accounts import create_user
-
-        create_user(email="x@example.com", name="X", password="a good passphrase")
-        db.session.commit()
-    A(client).login("x@example.com", "a good passphrase")
+    client = signed_in_client(app_factory(CONTENT_DIR=content_copy))
     assert client.get("/courses/demo/welcome").status_code == 404
     assert "Demo course" not in client.get("/").get_data(as_text=True)
 
@@ -172,13 +175,7 @@ def test_unpublished_course_hidden(app_factory, content_copy):
 def test_hot_reload_and_deleted_lesson_keeps_progress(app_factory, content_copy):
     """Edits are picked up without restart; deleting a lesson keeps progress rows but not the percentage."""
     app = app_factory(CONTENT_DIR=content_copy)
-    client = app.test_client()
-    with app.app_context():
-        from coaching.accounts import create_user
-
-        create_user(email="x@example.com", name="X", password="a good passphrase")
-        db.session.commit()
-    Auth(client).login("x@example.com", "a good passphrase")
+    client = signed_in_client(app)
     complete_welcome(client)
     lesson = content_copy / "demo" / "01-welcome.md"
     lesson.write_text(lesson.read_text().replace("title: Welcome", "title: Welcome aboard"))
