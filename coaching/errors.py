@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from .logs import log_event
 
@@ -68,5 +68,3 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(500)
-
-    app.register_error_handler(InternalServerError, lambda e: render_error(500))
