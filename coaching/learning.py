@@ -18,8 +18,8 @@ from .extensions import db
 from .models import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt, User, utcnow
 
 MAX_TEXT_ANSWER = 500
-ACTIVITY_RESOLUTION = timedelta(minutes=5)
-REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission  # reading a lesson refreshes "last activity" at most this often
+ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
+REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission
 
 
 def catalog() -> Catalog:
@@ -35,9 +35,9 @@ def visible_courses(user: Any) -> list[Course]:
     return list(cat.published_courses())
 
 
-def find_course(slug: str, user: Any) -> Course | None:
-    """The course with this slug if this person may see it, else None."""
-    course = catalog().course(slug)
+def find_course(slug: str, user: Any, cat: Catalog | None = None) -> Course | None:
+    """The course with this slug if this person may see it, else None (in `cat`, by default the current one)."""
+    course = (cat or catalog()).course(slug)
     if course is None:
         return None
     if not course.published and not (getattr(user, "is_authenticated", False) and user.is_manager):
@@ -123,6 +123,17 @@ def note_reading(user: User, course: Course, status: CourseStatus, *, now: datet
     return True
 
 
+def next_reading_note(status: CourseStatus, wrote: bool, now: datetime) -> datetime:
+    """When reading this course has to be recorded again (until then a cached lesson page may be served)."""
+    last = now if wrote or status.last_activity_at is None else status.last_activity_at
+    return last + ACTIVITY_RESOLUTION
+
+
+def progress_changed(user_id: int) -> None:
+    """Move the person's progress version: every page cached from the old state stops matching."""
+    db.session.execute(update(User).where(User.id == user_id).values(progress_version=User.progress_version + 1))
+
+
 def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str, language: str) -> bool:
     """Record a completed lesson once (idempotent); completing the last one issues the certificate."""
     inserted = insert_ignore(LessonProgress, {"user_id": user.id, "course_slug": course.slug,
@@ -130,6 +141,7 @@ def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str,
                                               "completed_at": utcnow()},
                              conflict=["user_id", "course_slug", "lesson_slug"])
     record_activity(user, course.slug)
+    progress_changed(user.id)
     if course_status(user.id, course).completed:
         db.session.execute(update(CourseEnrollment).where(
             CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course.slug,
@@ -147,6 +159,7 @@ def reset_lesson(user_id: int, course_slug: str, lesson_slug: str) -> None:
         LessonProgress.lesson_slug == lesson_slug))
     db.session.execute(update(CourseEnrollment).where(
         CourseEnrollment.user_id == user_id, CourseEnrollment.course_slug == course_slug).values(completed_at=None))
+    progress_changed(user_id)
 
 
 # --- quizzes -----------------------------------------------------------------------------------------------
@@ -262,6 +275,7 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
         "created_at": utcnow()}, conflict=["user_id", "submission_id"])
     attempt = _attempt_by_submission(user.id, submission_id)
     assert attempt is not None
+    progress_changed(user.id)
     if result.passed:
         mark_complete(user, course, lesson, text.content_hash, language)
     else:
@@ -303,4 +317,5 @@ def grant_attempt(user_id: int, course_slug: str, lesson_slug: str, granted_by: 
     """Allow one more attempt beyond max_attempts (manager action)."""
     db.session.add(AttemptGrant(user_id=user_id, course_slug=course_slug, lesson_slug=lesson_slug,
                                 granted_by_id=granted_by.id))
+    progress_changed(user_id)
     db.session.flush()

@@ -61,6 +61,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on every change to this person's progress, attempts or grants; cached lesson pages carry it
+    # in their key (coaching/pagecache.py), so a change is never served stale.
+    progress_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in

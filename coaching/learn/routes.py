@@ -4,10 +4,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from .. import learning
 from ..access import public, signed_in
@@ -22,17 +23,17 @@ def _lang() -> str:
     return str(get_locale() or "en")
 
 
-def _course_or_404(course_slug: str) -> Any:
+def _course_or_404(course_slug: str, cat: Any = None) -> Any:
     """The visible course or a 404."""
-    course = learning.find_course(course_slug, current_user)
+    course = learning.find_course(course_slug, current_user, cat)
     if course is None:
         abort(404)
     return course
 
 
-def _lesson_or_404(course_slug: str, lesson_slug: str) -> tuple[Any, Any]:
+def _lesson_or_404(course_slug: str, lesson_slug: str, cat: Any = None) -> tuple[Any, Any]:
     """The visible course and its lesson, or a 404."""
-    course = _course_or_404(course_slug)
+    course = _course_or_404(course_slug, cat)
     lesson = course.lesson(lesson_slug)
     if lesson is None:
         abort(404)
@@ -80,22 +81,51 @@ def asset(course_slug: str, filename: str) -> Any:
 @bp.get("/courses/<course_slug>/<lesson_slug>")
 @signed_in
 def lesson(course_slug: str, lesson_slug: str) -> Any:
-    """A lesson: body, table of contents, previous/next, mark-complete or the quiz form."""
-    course, lesson = _lesson_or_404(course_slug, lesson_slug)
+    """A lesson: body, table of contents, previous/next, mark-complete or the quiz form.
+
+    Served from the per-worker page cache when nothing the page shows has changed (coaching/pagecache.py).
+    """
+    cat = learning.catalog()
+    course, lesson = _lesson_or_404(course_slug, lesson_slug, cat)
+    pages = current_app.extensions["coaching.lesson_pages"]
+    key = _lesson_page_key(course, lesson) if pages.enabled else None
+    now, values = learning.utcnow(), _per_request_values()
+    if key is not None:
+        cached = pages.get(key, cat, values, now=now)
+        if cached is not None:
+            return Response(cached, mimetype="text/html")
     status = learning.course_status(current_user.id, course)
-    if learning.note_reading(current_user, course, status):
+    wrote = learning.note_reading(current_user, course, status, now=now)
+    if wrote:
         db.session.commit()
-    return _render_lesson(course, lesson, status=status)
+    page = _render_lesson(course, lesson, status=status, submission_id=values["submission_id"])
+    if key is not None:
+        pages.put(key, cat, page, values, expires_at=learning.next_reading_note(status, wrote, now))
+    return page
+
+
+def _lesson_page_key(course: Any, lesson: Any) -> tuple[Any, ...] | None:
+    """Everything a lesson page depends on, or None when this request's page must not be cached."""
+    if request.query_string or session.get("_flashes"):
+        return None  # the footer's language form returns to the full path; flashes show once
+    user = current_user
+    return (user.id, user.session_token, user.progress_version, user.role, _lang(), course.slug, lesson.slug)
+
+
+def _per_request_values() -> dict[str, str]:
+    """The values a cached page gets anew on every request: this session's CSRF token, a new form id."""
+    return {"csrf_token": generate_csrf(), "submission_id": secrets.token_urlsafe(16)}
 
 
 def _render_lesson(course: Any, lesson: Any, *, quiz_form: QuizForm | None = None, missing: tuple[str, ...] = (),
-                   status_code: int = 200, status: Any = None) -> Any:
+                   status_code: int = 200, status: Any = None, submission_id: str | None = None) -> Any:
     """Render the lesson page (also used to re-show a quiz with the person's answers kept)."""
     text, fell_back = lesson.text(_lang())
     status = status or learning.course_status(current_user.id, course)
     quiz_view = None
     if text.quiz is not None:
-        quiz_form = quiz_form or QuizForm(submission_id=secrets.token_urlsafe(16), content_hash=text.content_hash)
+        quiz_form = quiz_form or QuizForm(submission_id=submission_id or secrets.token_urlsafe(16),
+                                          content_hash=text.content_hash)
         quiz_view = {
             "questions": [(q, learning.shuffled_options(q, current_user.id, text.quiz.shuffle)) for q in text.quiz.questions],
             "left": learning.attempts_left(current_user.id, course.slug, lesson.slug, text.quiz),
@@ -103,11 +133,12 @@ def _render_lesson(course: Any, lesson: Any, *, quiz_form: QuizForm | None = Non
             "given": {q.id: request.form.getlist(q.id) for q in text.quiz.questions} if request.method == "POST" else {},
             "missing": set(missing),
         }
-    return render_template(
+    page = render_template(
         "learn/lesson.html", course=course, lesson=lesson, text=text, fell_back=fell_back, lang=_lang(),
         status=status, done=lesson.slug in status.done, quiz=quiz_view, quiz_form=quiz_form,
         complete_form=CompleteForm(), previous=course.previous_lesson(lesson.slug), next=course.next_lesson(lesson.slug),
-    ), status_code
+    )
+    return page if status_code == 200 else (page, status_code)
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/complete")

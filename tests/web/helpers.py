@@ -5,7 +5,8 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from tests.conftest import csrf_token
+from coaching.extensions import db
+from tests.conftest import Auth, csrf_token
 
 QUIZ_URL = "/courses/demo/headlines/quiz"
 CORRECT_TEXT = {"single": "Save three hours a week on reporting", "text": "click-through rate"}
@@ -108,3 +109,15 @@ def certificate_id(client: Any) -> str:
     match = re.search(r"/verify/([0-9A-Z-]{10,})\"", client.get("/dashboard").get_data(as_text=True))
     assert match, "no certificate on the dashboard"
     return match.group(1)
+
+
+def signed_in_client(app: Any) -> Any:
+    """A client of `app` signed in as a fresh affiliate."""
+    from coaching.accounts import create_user
+
+    with app.app_context():
+        create_user(email="x@example.com", name="X", password="a good passphrase")
+        db.session.commit()
+    client = app.test_client()
+    assert Auth(client).login("x@example.com", "a good passphrase").status_code == 302
+    return client

@@ -1,25 +1,15 @@
 """Learning pages: catalog, course, lesson, completion, languages, assets, search, dashboard, hot reload."""
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from coaching.extensions import db
 from coaching.models import CourseEnrollment, LessonProgress
-from tests.conftest import DEMO_CONTENT, Auth, csrf_token
-from tests.web.helpers import complete_welcome
-
-
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    """A writable copy of the demo content."""
-    target = tmp_path / "content"
-    shutil.copytree(DEMO_CONTENT, target)
-    return target
+from tests.conftest import Auth, csrf_token
+from tests.web.helpers import complete_welcome, signed_in_client
 
 
 def test_catalog_shows_course_facts(client):
@@ -149,18 +139,6 @@ def test_dashboard_shows_courses_and_next_step(client, logged_in):
     complete_welcome(client)
     body = client.get("/dashboard").get_data(as_text=True)
     assert 'value="50"' in body and "Headlines" in body
-
-
-def signed_in_client(app):
-    """A client of `app` signed in as a fresh affiliate."""
-    from coaching.accounts import create_user
-
-    with app.app_context():
-        create_user(email="x@example.com", name="X", password="a good passphrase")
-        db.session.commit()
-    client = app.test_client()
-    Auth(client).login("x@example.com", "a good passphrase")
-    return client
 
 
 def test_unpublished_course_hidden(app_factory, content_copy):
