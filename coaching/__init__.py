@@ -66,6 +66,10 @@ def _configure_instance(app: Flask) -> None:
         app.config["SIGNING_KEY_FILE"] = str(instance / "signing-keys.json")
     if production and not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config.get("REGISTRATION") not in ("open", "invite"):
         raise RuntimeError("REGISTRATION must be 'open' or 'invite'")
 
@@ -112,7 +116,8 @@ def _configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
         # A write transaction takes the write lock up front, so a read-then-write cannot fail with
         # "database is locked" halfway (SQLite cannot upgrade a read snapshot once another writer went).
         immediate = connection.get_execution_options().get("sqlite_immediate")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: this runs at the start of every request's transaction.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _load_user(user_id: str) -> Any:
@@ -144,10 +149,12 @@ def _select_locale() -> str:
 def _configure_content(app: Flask) -> None:
     """One content store per process; it reloads the Markdown tree when the files change."""
     from .content import ContentStore
+    from .pagecache import PageCache
 
     app.extensions["coaching.content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_seconds=app.config["CONTENT_RELOAD_SECONDS"]
     )
+    app.extensions["coaching.lesson_pages"] = PageCache(app.config["LESSON_PAGE_CACHE"])
 
 
 def _register_blueprints(app: Flask) -> None:
