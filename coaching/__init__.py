@@ -122,17 +122,12 @@ def _configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
 
 def _load_user(user_id: str) -> Any:
     """Flask-Login loader: the id carries the session token, so ended sessions no longer load."""
-    from hmac import compare_digest
-
-    from .models import User
+    from .accounts import session_user
 
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isascii() or not raw_id.isdigit() or not token or len(raw_id) > 12:
         return None
-    user = db.session.get(User, int(raw_id))
-    if user is None or not user.active or not compare_digest(user.session_token, token):
-        return None
-    return user
+    return session_user(int(raw_id), token)
 
 
 def _select_locale() -> str:

@@ -5,6 +5,7 @@ Functions add and flush; the caller (a view or a command) commits.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from .extensions import db
 from .models import Invite, PasswordReset, User, utcnow
@@ -100,6 +102,50 @@ def check_password(user: User | None, password: str) -> bool:
 def find_user_by_email(email: str) -> User | None:
     """The user with this email (any letter case), or None."""
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+# The columns every signed-in request needs: the session check, the role, the language, the cache key.
+SESSION_COLUMNS = ("id", "role", "active", "language", "session_token", "progress_version")
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def session_user(user_id: int, token: str) -> User | None:
+    """The person signed in with this session, or None (no such account, deactivated, or a session token
+    that was rotated: logout, password change, reset, deactivation).
+
+    Every signed-in request runs this before anything else, so it reads the columns above straight from
+    the driver - an ORM load (session transaction, statement cache key, object loading) cost four times as
+    much as the query itself. The row becomes a clean, persistent User in the request's session; its
+    other columns (name, email, password hash...) load on first use, and changes flush as usual.
+    """
+    row = _session_row(user_id)
+    if row is None or not row["active"] or not hmac.compare_digest(row["session_token"], token):
+        return None
+    user = User(**row)
+    make_transient_to_detached(user)  # as if loaded by a query: no pending changes, the rest expired
+    return db.session.merge(user, load=False)
+
+
+def _session_row(user_id: int) -> dict[str, object] | None:
+    """The SESSION_COLUMNS of one user, read with a pooled driver connection (no ORM, no SQLAlchemy session)."""
+    engine = db.engine
+    sql = (f"SELECT {', '.join(SESSION_COLUMNS)} FROM {User.__tablename__} "
+           f"WHERE id = {_PLACEHOLDERS[engine.dialect.paramstyle]}")
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, (user_id,))
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool, which rolls back whatever the driver began
+    if found is None:
+        return None
+    row = dict(zip(SESSION_COLUMNS, found))
+    row["active"] = bool(row["active"])  # SQLite answers 0/1
+    return row
 
 
 def email_taken(email: str) -> bool:

@@ -244,3 +244,24 @@ def test_invite_only_registration(app_factory):
     assert client.post("/auth/register", data=data).status_code == 302
     second = app.test_client()
     assert second.get(f"/auth/register?invite={token}").status_code == 403
+
+
+def test_session_user_checks_the_token_and_gives_a_clean_attached_user(app, affiliate, make_user):
+    """The per-request loader: right token only, active accounts only; the User it returns is persistent
+    with no pending change, loads its other columns on use, and saves changes like any loaded User."""
+    from coaching.accounts import session_user
+
+    inactive = make_user(email="gone@example.com", active=False)
+    with app.app_context():
+        assert session_user(affiliate.id, "not-the-token") is None
+        assert session_user(inactive.id, inactive.session_token) is None
+        assert session_user(affiliate.id + 1000, affiliate.session_token) is None
+        user = session_user(affiliate.id, affiliate.session_token)
+        assert user is not None and user in db.session and not db.session.dirty and not db.session.new
+        assert (user.role, user.active, user.progress_version) == ("affiliate", True, 0)
+        assert (user.email, user.name) == ("aff@example.com", "Alex Affiliate")  # loaded on first use
+        assert session_user(affiliate.id, affiliate.session_token) is user  # one object per session
+        user.name = "Alexandra"
+        db.session.commit()
+        db.session.remove()
+        assert db.session.get(User, affiliate.id).name == "Alexandra"
