@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
 from .models import Invite, PasswordReset, User, utcnow
@@ -121,9 +122,13 @@ def session_user(user_id: int, token: str) -> User | None:
     row = _session_row(user_id)
     if row is None or not row["active"] or not hmac.compare_digest(row["session_token"], token):
         return None
+    loaded = db.session.identity_map.get(identity_key(User, user_id))
+    if loaded is not None:  # this session already holds the person: keep one object per row
+        return loaded
     user = User(**row)
     make_transient_to_detached(user)  # as if loaded by a query: no pending changes, the rest expired
-    return db.session.merge(user, load=False)
+    db.session.add(user)
+    return user
 
 
 def _session_row(user_id: int) -> dict[str, object] | None:
