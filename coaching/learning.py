@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from .content import Catalog, Course, Lesson, LessonText, Question, Quiz, grade
 from .dbutil import begin_write, insert_ignore, lock_row
@@ -242,6 +242,41 @@ def best_attempt(user_id: int, course_slug: str, lesson_slug: str) -> QuizAttemp
         QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
         QuizAttempt.lesson_slug == lesson_slug).order_by(
         QuizAttempt.passed.desc(), QuizAttempt.percent.desc(), QuizAttempt.created_at).limit(1))
+
+
+@dataclass(frozen=True)
+class BestResult:
+    """The result that counts for a quiz: passed before failed, then the highest score."""
+
+    percent: int
+    passed: bool
+
+
+@dataclass(frozen=True)
+class QuizStanding:
+    """Where a person stands with one quiz: attempts left (None: unlimited) and the result that counts."""
+
+    left: int | None
+    best: BestResult | None
+
+
+def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) -> QuizStanding:
+    """Attempts left and best result in one query (the lesson and result pages show both)."""
+    mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
+            QuizAttempt.lesson_slug == lesson_slug)
+    grants = select(func.count()).select_from(AttemptGrant).where(
+        AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
+        AttemptGrant.lesson_slug == lesson_slug).scalar_subquery()
+    used, any_passed, best_passed, best_any, granted = db.session.execute(select(
+        func.count(QuizAttempt.id), func.max(case((QuizAttempt.passed, 1), else_=0)),
+        func.max(case((QuizAttempt.passed, QuizAttempt.percent))), func.max(QuizAttempt.percent), grants,
+    ).where(*mine)).one()
+    best = None
+    if used:
+        best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
+                                                                                        passed=False)
+    left = None if quiz.max_attempts is None else max(0, quiz.max_attempts + (granted or 0) - used)
+    return QuizStanding(left=left, best=best)
 
 
 class AttemptRefused(Exception):

@@ -130,8 +130,7 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
     if text.quiz is not None:
         quiz_view = {
             "questions": [(q, learning.shuffled_options(q, current_user.id, text.quiz.shuffle)) for q in text.quiz.questions],
-            "left": learning.attempts_left(current_user.id, course.slug, lesson.slug, text.quiz),
-            "best": learning.best_attempt(current_user.id, course.slug, lesson.slug),
+            "standing": learning.quiz_standing(current_user.id, course.slug, lesson.slug, text.quiz),
             "given": {q.id: request.form.getlist(q.id) for q in text.quiz.questions} if request.method == "POST" else {},
             "missing": set(missing),
         }

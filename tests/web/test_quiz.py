@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from coaching import learning
 from coaching.extensions import db
 from coaching.models import LessonProgress, QuizAttempt, User
 from tests.conftest import Auth, csrf_token
@@ -252,3 +253,39 @@ def test_shuffle_is_stable_per_person(app_factory, tmp_path):
         assert first.questions == again.questions
         orders.append(tuple(tuple(v) for v in first.questions.values()))
     assert len(set(orders)) > 1
+
+
+@pytest.mark.parametrize("results, grants", [
+    ([], 0),
+    ([(40, False)], 0),
+    ([(40, False), (70, False), (55, False)], 1),
+    ([(60, False), (80, True), (100, True), (90, False)], 0),
+    ([(100, True), (75, True)], 2),
+    ([(95, False), (75, True)], 0),  # a pass with less counts over a higher fail
+])
+def test_quiz_standing_agrees_with_best_attempt_and_attempts_left(app, affiliate, manager, results, grants):
+    """The one-query standing of the lesson page says what the separate queries say."""
+    from coaching.content import Quiz
+    from coaching.models import AttemptGrant
+
+    with app.app_context():
+        for n, (percent, passed) in enumerate(results):
+            db.session.add(QuizAttempt(user_id=affiliate.id, submission_id=f"s{n}", course_slug="demo",
+                                       lesson_slug="headlines", language="en", content_hash="h", answers={},
+                                       results={}, score=percent, total=100, percent=percent, passed=passed))
+        db.session.add(QuizAttempt(user_id=manager.id, submission_id="other", course_slug="demo",
+                                   lesson_slug="headlines", language="en", content_hash="h", answers={},
+                                   results={}, score=100, total=100, percent=100, passed=True))
+        for _ in range(grants):
+            db.session.add(AttemptGrant(user_id=affiliate.id, course_slug="demo", lesson_slug="headlines",
+                                        granted_by_id=manager.id))
+        db.session.commit()
+        for max_attempts in (None, 3):
+            quiz = Quiz(questions=(), pass_mark=70, max_attempts=max_attempts, shuffle=False)
+            standing = learning.quiz_standing(affiliate.id, "demo", "headlines", quiz)
+            best = learning.best_attempt(affiliate.id, "demo", "headlines")
+            assert standing.left == learning.attempts_left(affiliate.id, "demo", "headlines", quiz)
+            if best is None:
+                assert standing.best is None
+            else:
+                assert (standing.best.percent, standing.best.passed) == (best.percent, best.passed)
