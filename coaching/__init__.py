@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import BASE_DIR, Config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .i18n import select_language
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -87,7 +88,7 @@ def _configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=select_language)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself; no flash on every redirect
@@ -130,26 +131,17 @@ def _load_user(user_id: str) -> Any:
     return session_user(int(raw_id), token)
 
 
-def _select_locale() -> str:
-    """Language: the profile's, else the one picked in the footer, else the browser's, else English."""
-    languages = ("en", "de")
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or "en"
-
-
 def _configure_content(app: Flask) -> None:
     """One content store per process; it reloads the Markdown tree when the files change."""
     from .content import ContentStore
+    from .csrf_tokens import SignedTokens
     from .pagecache import PageCache
 
     app.extensions["coaching.content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_seconds=app.config["CONTENT_RELOAD_SECONDS"]
     )
     app.extensions["coaching.lesson_pages"] = PageCache(app.config["LESSON_PAGE_CACHE"])
+    app.extensions["coaching.csrf_tokens"] = SignedTokens()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Translation catalogs: compile the .po sources to .mo (the .mo files are build output, not in git).
+"""The reader's language, and the translation catalogs (.po sources compiled to .mo, which are build output).
 
 `make run`/`make test` compile with `pybabel compile`; this does the same from Python so a bare `pytest`
 (or any process that starts without the Makefile) still finds current catalogs.
@@ -11,10 +11,26 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import request, session
+from flask_login import current_user
 
 from config import BASE_DIR
 
 TRANSLATIONS_DIR = BASE_DIR / "coaching" / "translations"
+LANGUAGES = ("en", "de")
+
+
+def select_language() -> str:
+    """Language code: the profile's, else the one picked in the footer, else the browser's, else English.
+
+    Flask-Babel's locale selector; pages that only need the code (a cache key) call it directly.
+    """
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def compile_catalogs(directory: str | os.PathLike[str] = TRANSLATIONS_DIR, *, force: bool = False) -> list[Path]:

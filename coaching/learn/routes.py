@@ -14,6 +14,7 @@ from .. import learning
 from ..access import public, signed_in
 from ..credentials.issuing import certificates_of
 from ..extensions import db
+from ..i18n import select_language
 from . import bp
 from .forms import CompleteForm, QuizForm
 
@@ -87,17 +88,20 @@ def lesson(course_slug: str, lesson_slug: str) -> Any:
     """
     cat = learning.catalog()
     course, lesson = _lesson_or_404(course_slug, lesson_slug, cat)
-    pages = current_app.extensions["coaching.lesson_pages"]
+    pages, tokens = current_app.extensions["coaching.lesson_pages"], current_app.extensions["coaching.csrf_tokens"]
     key = _lesson_page_key(course, lesson) if pages.enabled else None
-    now, values = learning.utcnow(), _per_request_values()
+    now = learning.utcnow()
     if key is not None:
-        cached = pages.get(key, cat, values, now=now)
+        cached = pages.get(key, cat, {"csrf_token": tokens.token(), "submission_id": secrets.token_urlsafe(16)},
+                           now=now)
         if cached is not None:
             return Response(cached, mimetype="text/html")
     status = learning.course_status(current_user.id, course)
     wrote = learning.note_reading(current_user, course, status, now=now)
     if wrote:
         db.session.commit()
+    # The rendered page carries the token Flask-WTF gives its forms; the cache cuts it out to refill it.
+    values = {"csrf_token": tokens.remember(generate_csrf()), "submission_id": secrets.token_urlsafe(16)}
     page = _render_lesson(course, lesson, status=status, submission_id=values["submission_id"])
     if key is not None:
         pages.put(key, cat, page, values, expires_at=learning.next_reading_note(status, wrote, now))
@@ -108,13 +112,9 @@ def _lesson_page_key(course: Any, lesson: Any) -> tuple[Any, ...] | None:
     """Everything a lesson page depends on, or None when this request's page must not be cached."""
     if request.query_string or session.get("_flashes"):
         return None  # the footer's language form returns to the full path; flashes show once
-    user = current_user
-    return (user.id, user.session_token, user.progress_version, user.role, _lang(), course.slug, lesson.slug)
-
-
-def _per_request_values() -> dict[str, str]:
-    """The values a cached page gets anew on every request: this session's CSRF token, a new form id."""
-    return {"csrf_token": generate_csrf(), "submission_id": secrets.token_urlsafe(16)}
+    user = current_user._get_current_object()
+    return (user.id, user.session_token, user.progress_version, user.role, select_language(), course.slug,
+            lesson.slug)
 
 
 def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tuple[str, ...] = (),

@@ -293,3 +293,51 @@ def test_expired_pages_and_pages_of_another_catalog_miss():
     assert cache.get("k", new, values, now=NOW) is None
     cache.put("k", new, "T new", values, expires_at=NOW + timedelta(seconds=5))
     assert cache.get("k", new, values, now=NOW) == b"T new"
+
+
+# --- signed CSRF tokens ------------------------------------------------------------------------------------
+
+def test_signed_token_is_signed_once_per_session_and_validates(app, monkeypatch):
+    """Without a time limit one signed token serves the session; Flask-WTF accepts it; sessions differ."""
+    from flask import session
+    from flask_wtf.csrf import validate_csrf
+
+    from coaching import csrf_tokens
+
+    signings = []
+    real = csrf_tokens.generate_csrf
+    monkeypatch.setattr(csrf_tokens, "generate_csrf", lambda: signings.append(1) or real())
+    memo = csrf_tokens.SignedTokens(size=2)
+    with app.test_request_context("/"):
+        first = memo.token()
+        assert memo.token() == first and len(signings) == 1
+        validate_csrf(first)  # raises when invalid
+        secret = session["csrf_token"]
+    with app.test_request_context("/"):
+        other = memo.token()  # a new browser session: its own secret, its own token
+        assert other != first and len(signings) == 2
+    for _ in range(2):
+        with app.test_request_context("/"):
+            memo.token()
+    with app.test_request_context("/"):
+        session["csrf_token"] = secret
+        memo.token()
+        assert len(signings) == 5  # the first session's token was pushed out by two newer sessions
+
+
+def test_signed_token_follows_a_time_limit(app_factory, monkeypatch):
+    """With WTF_CSRF_TIME_LIMIT set, every call signs anew (the timestamp matters then)."""
+    from coaching import csrf_tokens
+
+    signings = []
+    real = csrf_tokens.generate_csrf
+    monkeypatch.setattr(csrf_tokens, "generate_csrf", lambda: signings.append(1) or real())
+    from flask import session
+
+    app = app_factory(WTF_CSRF_TIME_LIMIT=3600)
+    memo = csrf_tokens.SignedTokens()
+    for _ in range(2):
+        with app.test_request_context("/"):
+            session["csrf_token"] = "one-browser-session"
+            memo.token()
+    assert len(signings) == 2
