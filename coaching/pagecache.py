@@ -1,7 +1,7 @@
 """Rendered personal pages kept in memory, with the per-request values put back in on every hit.
 
 The lesson page is the page affiliates load most (reloads, back and forth between lessons). Rendering it
-takes a template with the quiz form and four progress queries; serving it from here takes a dictionary
+takes a template with the quiz form and three progress queries; serving it from here takes a dictionary
 lookup. An entry is keyed by everything the page shows - the person (id and session token, so a reused id
 never matches), their progress version (moved in the same transaction as every change to progress, attempts
 or grants), role, language, course and lesson - and it belongs to one catalog: when the content reloads,
