@@ -211,39 +211,6 @@ def parse_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, li
     return answers
 
 
-def attempts_used(user_id: int, course_slug: str, lesson_slug: str) -> int:
-    """How many graded attempts a person has for one lesson's quiz."""
-    return db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-        QuizAttempt.lesson_slug == lesson_slug)) or 0
-
-
-def attempts_allowed(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) -> int | None:
-    """The number of attempts allowed (max_attempts plus manager grants), or None for unlimited."""
-    if quiz.max_attempts is None:
-        return None
-    grants = db.session.scalar(select(func.count()).select_from(AttemptGrant).where(
-        AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
-        AttemptGrant.lesson_slug == lesson_slug)) or 0
-    return quiz.max_attempts + grants
-
-
-def attempts_left(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) -> int | None:
-    """Attempts still open, or None for unlimited."""
-    allowed = attempts_allowed(user_id, course_slug, lesson_slug, quiz)
-    if allowed is None:
-        return None
-    return max(0, allowed - attempts_used(user_id, course_slug, lesson_slug))
-
-
-def best_attempt(user_id: int, course_slug: str, lesson_slug: str) -> QuizAttempt | None:
-    """The attempt that counts: passed before failed, then the highest score, then the earliest."""
-    return db.session.scalar(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-        QuizAttempt.lesson_slug == lesson_slug).order_by(
-        QuizAttempt.passed.desc(), QuizAttempt.percent.desc(), QuizAttempt.created_at).limit(1))
-
-
 @dataclass(frozen=True)
 class BestResult:
     """The result that counts for a quiz: passed before failed, then the highest score."""
@@ -260,8 +227,9 @@ class QuizStanding:
     best: BestResult | None
 
 
-def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) -> QuizStanding:
-    """Attempts left and best result in one query (the lesson and result pages show both)."""
+def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
+    """Attempts left (max_attempts plus manager grants, minus attempts used) and the result that counts,
+    in one query; the lesson and result pages show both, and a submission checks what is left."""
     mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
             QuizAttempt.lesson_slug == lesson_slug)
     grants = select(func.count()).select_from(AttemptGrant).where(
@@ -275,7 +243,7 @@ def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) 
     if used:
         best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
                                                                                         passed=False)
-    left = None if quiz.max_attempts is None else max(0, quiz.max_attempts + (granted or 0) - used)
+    left = None if max_attempts is None else max(0, max_attempts + (granted or 0) - used)
     return QuizStanding(left=left, best=best)
 
 
@@ -298,7 +266,7 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
                                                                                  answers)
     if existing is not None:
         return existing, False
-    left = attempts_left(user.id, course.slug, lesson.slug, text.quiz)
+    left = quiz_standing(user.id, course.slug, lesson.slug, text.quiz.max_attempts).left
     if left is not None and left <= 0:
         raise AttemptRefused()
     result = grade(text.quiz, answers)

@@ -130,7 +130,7 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
     if text.quiz is not None:
         quiz_view = {
             "questions": [(q, learning.shuffled_options(q, current_user.id, text.quiz.shuffle)) for q in text.quiz.questions],
-            "standing": learning.quiz_standing(current_user.id, course.slug, lesson.slug, text.quiz),
+            "standing": learning.quiz_standing(current_user.id, course.slug, lesson.slug, text.quiz.max_attempts),
             "given": {q.id: request.form.getlist(q.id) for q in text.quiz.questions} if request.method == "POST" else {},
             "missing": set(missing),
         }
@@ -214,11 +214,11 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int) -> Any:
         abort(404)
     text = lesson.texts.get(record.language)
     same_version = text is not None and text.content_hash == record.content_hash and text.quiz is not None
+    standing = learning.quiz_standing(current_user.id, course.slug, lesson.slug,
+                                      text.quiz.max_attempts if same_version else None)
     return render_template(
         "learn/result.html", course=course, lesson=lesson, attempt=record, text=text if same_version else None,
-        lang=_lang(), next=course.next_lesson(lesson.slug),
-        left=learning.attempts_left(current_user.id, course.slug, lesson.slug, text.quiz) if same_version else None,
-        best=learning.best_attempt(current_user.id, course.slug, lesson.slug),
+        lang=_lang(), next=course.next_lesson(lesson.slug), left=standing.left, best=standing.best,
     )
 
 
