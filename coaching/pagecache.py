@@ -16,7 +16,7 @@ One cache per process (gunicorn worker); it holds at most `max_entries` pages (l
 """
 from __future__ import annotations
 
-import secrets
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -94,23 +94,11 @@ class PageCache:
 
 
 def _split(page: str, values: Mapping[str, str], expires_at: datetime) -> _Entry:
-    """Cut every occurrence of the values out of the page (each value must be a non-empty, unique string)."""
-    marks = {f"\x00{secrets.token_hex(8)}\x00": name for name, value in values.items()}
-    for mark, name in marks.items():
-        value = values[name]
-        if not value:
-            raise ValueError(f"empty value for {name!r}")
-        page = page.replace(value, mark)
-    parts: list[bytes] = []
-    slots: list[str] = []
-    rest = page
-    while True:
-        found = [(rest.find(mark), mark) for mark in marks if mark in rest]
-        if not found:
-            parts.append(rest.encode())
-            break
-        index, mark = min(found)
-        parts.append(rest[:index].encode())
-        slots.append(marks[mark])
-        rest = rest[index + len(mark):]
-    return _Entry(parts=tuple(parts), slots=tuple(slots), expires_at=expires_at)
+    """Cut every occurrence of the values out of the page (each value a non-empty string)."""
+    names = {value: name for name, value in values.items()}
+    if "" in names:
+        raise ValueError("a per-request value is empty")
+    pattern = "|".join(re.escape(value) for value in sorted(names, key=len, reverse=True))
+    pieces = re.split(f"({pattern})", page)  # text, value, text, value, ..., text
+    return _Entry(parts=tuple(piece.encode() for piece in pieces[0::2]),
+                  slots=tuple(names[value] for value in pieces[1::2]), expires_at=expires_at)
