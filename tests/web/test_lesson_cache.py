@@ -341,3 +341,37 @@ def test_signed_token_follows_a_time_limit(app_factory, monkeypatch):
             session["csrf_token"] = "one-browser-session"
             memo.token()
     assert len(signings) == 2
+
+
+def test_threads_sharing_one_cache_never_see_a_page_of_another_catalog():
+    """Eight threads put and get while the catalog changes under them: every hit is a page of the catalog
+    it was looked up with, with this thread's values filled in, and the bound holds."""
+    import threading
+
+    cache, catalogs, errors = PageCache(16), [object(), object()], []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(400):
+                catalog = catalogs[(i // 50) % 2]
+                key = (n, i % 20)
+                values = {"csrf_token": f"T{n}x{i}"}
+                cache.put(key, catalog, f"{id(catalog)}|T{n}x{i}", values, expires_at=NOW + timedelta(minutes=1))
+                got = cache.get(key, catalog, {"csrf_token": f"mine{n}"}, now=NOW)
+                if got is not None and got != f"{id(catalog)}|mine{n}".encode():
+                    errors.append(got)
+                if i % 7 == 0:  # only this thread writes this key: under the other catalog it must miss
+                    other = catalogs[1 - (i // 50) % 2]
+                    stale = cache.get(key, other, {"csrf_token": "x"}, now=NOW)
+                    if stale is not None:
+                        errors.append(stale)
+                assert len(cache) <= 16
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
