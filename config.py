@@ -52,7 +52,6 @@ class Config:
     CONTENT_DIR = _env("CONTENT_DIR", str(BASE_DIR / "content" / "lessons"))
     PAGES_DIR = _env("PAGES_DIR", str(BASE_DIR / "content" / "pages"))
     CONTENT_RELOAD_SECONDS = float(_env("CONTENT_RELOAD_SECONDS", "2") or 2)
-    LESSON_PAGE_CACHE = _env_int("LESSON_PAGE_CACHE", 500)  # rendered lesson pages kept per worker; 0: off
     REDIS_URL = _env("REDIS_URL")
     REGISTRATION = _env("REGISTRATION", "open")  # "open" or "invite"
     SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE")  # None in development: instance/signing-keys.json

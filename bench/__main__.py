@@ -213,9 +213,8 @@ def measure_progress(stack: Stack, figures: dict[str, Any]) -> None:
 
 def pdf_in_process(stack: Stack) -> float:
     """Certificate PDF rendered through coaching.credentials (snapshot, signed credential, PDF), median ms."""
-    from coaching import create_app
-    from coaching.credentials.issuing import credential_jwt, find_certificate, snapshot_of
     from coaching.credentials.pdf import render_certificate_pdf
+    from coaching.services.certificates import credential_jwt, find_certificate, snapshot_of
     from tests.scale.helpers import app_for
 
     app = app_for(stack.server.database_url, stack.server.root)

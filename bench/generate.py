@@ -109,8 +109,8 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) ->
 
 def seed_data(url: str, catalog: Any, *, affiliates: int = 10_000, course_slug: str = "course-01") -> dict[str, Any]:
     """Affiliates with progress, attempts and some certificates in one course; returns counts and one hash."""
-    from coaching.accounts import hash_password
     from coaching.credentials.ids import new_certificate_id
+    from coaching.services.accounts import hash_password
 
     rng = random.Random(RNG_SEED)
     course = catalog.course(course_slug)

@@ -123,7 +123,7 @@ def _configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
 
 def _load_user(user_id: str) -> Any:
     """Flask-Login loader: the id carries the session token, so ended sessions no longer load."""
-    from .accounts import session_user
+    from .services.accounts import session_user
 
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isascii() or not raw_id.isdigit() or not token or len(raw_id) > 12:
@@ -134,22 +134,17 @@ def _load_user(user_id: str) -> Any:
 def _configure_content(app: Flask) -> None:
     """One content store per process; it reloads the Markdown tree when the files change."""
     from .content import ContentStore
-    from .csrf_tokens import SignedTokens
-    from .pagecache import PageCache
 
     app.extensions["coaching.content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_seconds=app.config["CONTENT_RELOAD_SECONDS"]
     )
-    app.extensions["coaching.lesson_pages"] = PageCache(app.config["LESSON_PAGE_CACHE"])
-    app.extensions["coaching.csrf_tokens"] = SignedTokens()
 
 
 def _register_blueprints(app: Flask) -> None:
     """Register every area of the site."""
     from .routing import IdConverter
 
-    app.url_map.converters["int"] = IdConverter  # every `<int:...>` id is bounded and ASCII-only
-    app.url_map.converters["dbid"] = IdConverter
+    app.url_map.converters["dbid"] = IdConverter  # every id in a URL: bounded and ASCII-only
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp
     from .learn import bp as learn_bp
@@ -192,7 +187,7 @@ def _configure_security(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Event lines go to stderr with the app's log level."""
+    """Event lines (coaching.events, one JSON object each) go to stderr at INFO, once per process."""
     events = logging.getLogger("coaching.events")
     if not events.handlers:
         handler = logging.StreamHandler()

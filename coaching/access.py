@@ -1,8 +1,9 @@
 """Access rules as decorators, and the safe `next` redirect check: one place for both."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, request

@@ -45,7 +45,7 @@ def content_check(directory: Path | None) -> None:
 @click.option("--role", type=click.Choice(["affiliate", "manager"]), default="affiliate", show_default=True)
 def users_create(email: str, name: str, password: str | None, role: str) -> None:
     """Create a user account."""
-    from .accounts import AccountError, create_user
+    from .services.accounts import AccountError, create_user
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -56,7 +56,7 @@ def users_create(email: str, name: str, password: str | None, role: str) -> None
         raise click.ClickException({"email_taken": "an account with this email exists",
                                     "too_short": "the password is too short (8 characters at least)",
                                     "too_long": "the password is too long",
-                                    "too_common": "the password is too common"}.get(str(error), str(error)))
+                                    "too_common": "the password is too common"}.get(str(error), str(error))) from None
     db.session.commit()
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
@@ -77,7 +77,7 @@ def users_reset_link(email: str) -> None:
     """Print a single-use password reset link (valid one hour) for an account."""
     from flask import url_for
 
-    from .accounts import create_password_reset, find_user_by_email
+    from .services.accounts import create_password_reset, find_user_by_email
 
     user = find_user_by_email(email)
     if user is None:
@@ -91,7 +91,7 @@ def users_reset_link(email: str) -> None:
 @users_cli.command("demo")
 def users_demo() -> None:
     """Create the development demo accounts (never in production); passwords are printed once."""
-    from .accounts import create_user, find_user_by_email
+    from .services.accounts import create_user, find_user_by_email
 
     if current_app.config.get("PRODUCTION") or not current_app.config.get("DEMO_ACCOUNTS"):
         raise click.ClickException("demo accounts are for development only")
@@ -117,7 +117,7 @@ def credentials_init_key(rotate: bool, path: Path | None) -> None:
     try:
         kid = init_key_file(path, rotate=rotate)
     except (KeyFileError, FileExistsError) as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"{'Rotated' if rotate else 'Created'} signing key {kid} in {path}")
 
 
@@ -156,7 +156,7 @@ def register_cli(app: Flask) -> None:
               help="Withdraw their certificates (default: they stay verifiable with the printed name).")
 def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
     """List (and with --yes delete) affiliate accounts inactive for longer than RETENTION_DAYS."""
-    from .privacy import inactive_accounts, mask_email, purge
+    from .services.privacy import inactive_accounts, mask_email, purge
 
     days = current_app.config["RETENTION_DAYS"]
     accounts = inactive_accounts(days)

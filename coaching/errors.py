@@ -17,7 +17,8 @@ MESSAGES = {
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error occurred on our side. It has been logged; please try again later.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred on our side. It has been logged; please try again later.")),
     503: (_l("Temporarily unavailable"), _l("The service is briefly unavailable. Please try again in a moment.")),
 }
 CSRF_MESSAGE = _l("Your form expired or was sent from another page. Please reload the page and submit it again.")
@@ -37,7 +38,7 @@ def render_error(code: int, message: Any = None) -> tuple[Any, int]:
         return jsonify(error=str(title), message=str(text), status=code), code
     try:
         return render_template("errors/error.html", code=code, title=title, message=text), code
-    except Exception:  # noqa: BLE001  (e.g. a rejected Host leaves no URL adapter for url_for)
+    except Exception:
         return f"{code} {title}\n{text}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 from config import BASE_DIR
@@ -23,7 +24,7 @@ LANGUAGES = ("en", "de")
 def select_language() -> str:
     """Language code: the profile's, else the one picked in the footer, else the browser's, else English.
 
-    Flask-Babel's locale selector; pages that only need the code (a cache key) call it directly.
+    Flask-Babel's locale selector; views ask `current_language()`.
     """
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
@@ -31,6 +32,11 @@ def select_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def current_language() -> str:
+    """The language code of the current request's interface (what Flask-Babel selected)."""
+    return str(get_locale() or "en")
 
 
 def compile_catalogs(directory: str | os.PathLike[str] = TRANSLATIONS_DIR, *, force: bool = False) -> list[Path]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
@@ -19,7 +19,7 @@ def _clean(value: Any) -> Any:
 
 def log_event(event: str, **fields: Any) -> None:
     """Write one event line with UTC time, user and IP; callers never pass passwords or tokens."""
-    record: dict[str, Any] = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": event}
+    record: dict[str, Any] = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "event": event}
     if has_request_context():
         record["ip"] = request.remote_addr
         if current_user and current_user.is_authenticated:

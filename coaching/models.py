@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -17,7 +17,12 @@ ROLES = ("affiliate", "manager")
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+def iso_utc(value: datetime | None, sep: str = "T") -> str | None:
+    """A stored timestamp as ISO 8601 in UTC to the second (exports, CSV cells), or None."""
+    return value.astimezone(UTC).isoformat(sep=sep, timespec="seconds") if value else None
 
 
 def new_session_token() -> str:
@@ -36,13 +41,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         """SQLite hands back naive values: mark them as UTC."""
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -61,9 +66,6 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Moves on every change to this person's progress, attempts or grants; cached lesson pages carry it
-    # in their key (coaching/pagecache.py), so a change is never served stale.
-    progress_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in
@@ -233,5 +235,5 @@ class AuditLog(db.Model):
 
 __all__ = [
     "ROLES", "User", "PasswordReset", "Invite", "CourseEnrollment", "LessonProgress", "QuizAttempt",
-    "AttemptGrant", "Certificate", "AuditLog", "utcnow",
+    "AttemptGrant", "Certificate", "AuditLog", "utcnow", "iso_utc",
 ]

@@ -171,7 +171,7 @@ def auth(client: Any) -> Auth:
 @pytest.fixture
 def make_user(app: Any) -> Any:
     """Create users directly through the accounts service."""
-    from coaching.accounts import create_user
+    from coaching.services.accounts import create_user
 
     def factory(email: str = "aff@example.com", name: str = "Alex Affiliate", password: str = "correct horse battery",
                 role: str = "affiliate", **fields: Any) -> Any:

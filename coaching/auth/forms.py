@@ -7,14 +7,15 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
+from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
     "too_long": _l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH),
     "too_common": _l("This password is too common or too easy to guess. Please choose another one."),
 }
-LANGUAGE_CHOICES = [SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
+LANGUAGE_CHOICES = [SelectChoice("", _l("Browser default")), SelectChoice("en", "English"),
+                    SelectChoice("de", "Deutsch")]
 
 
 def _email_field() -> EmailField:
@@ -109,7 +110,8 @@ class LogoutForm(FlaskForm):
 
 CERTIFICATE_CHOICES = [
     SelectChoice("keep", _l("Keep them verifiable: the verification page keeps showing the name printed on them.")),
-    SelectChoice("withdraw", _l("Withdraw them: the verification page says “withdrawn by the holder”, without a name.")),
+    SelectChoice("withdraw",
+                 _l("Withdraw them: the verification page says “withdrawn by the holder”, without a name.")),
 ]
 
 

@@ -7,15 +7,24 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import accounts, privacy
 from ..access import public, safe_next_url, signed_in
 from ..extensions import db, limiter
 from ..logs import log_event
-from ..mail import send_mail
-from ..throttle import login_blocked, record_login_failure
+from ..services import accounts, privacy
+from ..services.mail import send_mail
+from ..services.throttle import login_blocked, record_login_failure
 from . import bp
-from .forms import (ChangePasswordForm, DeleteAccountForm, ForgotPasswordForm, LoginForm, LogoutForm, PASSWORD_MESSAGES,
-                    ProfileForm, RegisterForm, ResetPasswordForm)
+from .forms import (
+    PASSWORD_MESSAGES,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -36,23 +45,18 @@ def register() -> Any:
         if invite and invite.email:
             form.email.data = invite.email
     if form.validate_on_submit():
-        if invite and invite.email and accounts.normalize_email(form.email.data) != invite.email:
-            form.email.errors.append(_("This invitation is for another email address."))
+        try:
+            user = accounts.register(email=form.email.data, name=form.name.data, password=form.password.data,
+                                     language=session.get("lang"), invite=invite)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _form_error(form, str(error))
         else:
-            try:
-                user = accounts.create_user(email=form.email.data, name=form.name.data, password=form.password.data,
-                                            language=session.get("lang"))
-                if invite:
-                    accounts.claim_invite(invite, user)
-            except accounts.AccountError as error:
-                db.session.rollback()
-                _form_error(form, str(error))
-            else:
-                db.session.commit()
-                log_event("register", user_id=user.id, invite=bool(invite))
-                _start_session(user, remember=False)
-                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-                return redirect(url_for("learn.catalog"))
+            db.session.commit()
+            log_event("register", user_id=user.id, invite=bool(invite))
+            _start_session(user, remember=False)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            return redirect(url_for("learn.catalog"))
     form.password.data = None
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
@@ -61,6 +65,8 @@ def _form_error(form: RegisterForm, code: str) -> None:
     """Turn a service rule violation into a field error."""
     if code == "email_taken":
         form.email.errors.append(_("An account with this email already exists. Sign in or reset your password."))
+    elif code == "invite_email":
+        form.email.errors.append(_("This invitation is for another email address."))
     elif code in PASSWORD_MESSAGES:
         form.password.errors.append(str(PASSWORD_MESSAGES[code]))
     else:
@@ -191,8 +197,7 @@ def update_profile() -> Any:
     """Save the full name and the preferred language."""
     form = ProfileForm()
     if form.validate_on_submit():
-        current_user.name = form.name.data
-        current_user.language = form.language.data or None
+        accounts.update_profile(current_user, name=form.name.data, language=form.language.data)
         if form.language.data:
             session["lang"] = form.language.data
         db.session.commit()

@@ -1,7 +1,6 @@
 """Views: certificate PDF (owner or manager), public verification page, VC-JWT, decoded JSON, JWKS."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -11,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import public, signed_in
-from ..credentials import issuing
 from ..credentials.ids import normalize_certificate_id
+from ..services import certificates as issuing
 from . import bp
 
 SUFFIXES = (".jwt", ".json", ".pdf")
@@ -31,10 +30,8 @@ def _split(name: str) -> tuple[str, str]:
 def download(name: str) -> Any:
     """The certificate PDF: for its holder and for managers; anyone else gets a 404."""
     raw, suffix = _split(name)
-    cert = issuing.find_certificate(raw) if suffix == ".pdf" else None
-    if cert is None or not (cert.user_id == current_user.id or current_user.is_manager):
-        abort(404)
-    if cert.withdrawn_at:
+    cert = issuing.downloadable_certificate(current_user, raw) if suffix == ".pdf" else None
+    if cert is None:
         abort(404)
     pdf = issuing.certificate_pdf(cert)
     filename = f"certificate-{cert.id}.pdf"
@@ -75,7 +72,7 @@ def verify(name: str) -> Any:
     else:
         response = current_app.make_response(render_template(
             "certificates/verify.html", cert=cert, status=status, verify_url=issuing.verify_url(cert.id),
-            qr_svg=_qr_svg(issuing.verify_url(cert.id)), wording=_certificate_wording(cert.language)))
+            qr_svg=issuing.qr_svg(issuing.verify_url(cert.id)), wording=_certificate_wording(cert.language)))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -103,14 +100,6 @@ def _json(cert: Any, status: str) -> Any:
         "jwks": url_for("certificates.jwks"),
     }
     return jsonify(body)
-
-
-@lru_cache(maxsize=1024)
-def _qr_svg(url: str) -> str:
-    """An inline SVG QR code of the verification URL (same code as on the PDF); cached, as it never changes."""
-    import segno
-
-    return segno.make(url, error="m").svg_inline(scale=3, border=2, title=None)
 
 
 @bp.get("/.well-known/jwks.json")

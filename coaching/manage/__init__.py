@@ -3,5 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)  # ids use the app-wide `dbid` converter (coaching/routing.py)
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
-from . import privacy  # noqa: E402,F401  (personal data: export and deletion)
+# Importing the view modules registers their views on bp (privacy: personal-data export and deletion).
+from . import privacy, routes  # noqa: E402, F401

@@ -4,8 +4,8 @@ No scripts and no style attributes (the CSP forbids both): the template uses SVG
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 WIDTH = 640
 HEIGHT = 200

@@ -1,7 +1,7 @@
 """Forms of the manager area: one per action. Every action is a POST carrying the CSRF token."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -43,3 +43,12 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254),
                                                           Email(message=_l("Enter a valid email address."))],
                        description=_l("When set, only this address can register with the link."))
+
+
+class DeleteUserForm(FlaskForm):
+    """Delete a person's account: a confirmation box and the choice for their certificates."""
+
+    confirm = BooleanField(_l("Yes, delete this account and its personal data"), validators=[DataRequired()])
+    certificates = RadioField(_l("Certificates"), default="keep", validators=[DataRequired()], choices=[
+        SelectChoice("keep", _l("Keep them verifiable (the page keeps showing the printed name)")),
+        SelectChoice("withdraw", _l("Withdraw them (the page says “withdrawn by the holder”, no name)"))])

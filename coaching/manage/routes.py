@@ -1,30 +1,35 @@
-"""Views of the manager area (managers only). Thin: read the request, call reports/actions, render or redirect."""
+"""Views of the manager area (managers only). Thin: read the request, call the services, render or redirect."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request, stream_with_context,
-                   url_for)
-from flask_babel import format_date, get_locale
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
-from .. import audit, learning, reports
 from ..access import manager_required
-from ..credentials.issuing import certificates_of
-from ..dbutil import begin_write
 from ..extensions import db
-from ..models import Certificate, Invite, User, utcnow
-from . import actions, bp
-from .actions import ActionRefused
+from ..i18n import current_language
+from ..models import User, utcnow
+from ..services import accounts, audit, catalog, certificates, management
+from ..services.management import ActionRefused
+from ..services.reports import content_status, exports, matrix, people
+from ..services.reports import invites as invite_reports
+from ..services.reports import overview as overview_report
+from ..services.reports import questions as question_report
+from . import bp
 from .charts import bar_chart
 from .forms import ActionForm, InviteForm, LessonActionForm, ResetLessonForm, RevokeForm, RoleForm
 
 MAX_QUERY = 200
 PER_PAGE = 50
+# Why a rule refused an action, for every manager action (the codes come from the services).
 REFUSALS = {
     "self": lambda: _("You cannot do this to your own account. Ask another manager."),
+    "self_delete": lambda: _("You cannot delete your own account here. Use “Delete my account” on your profile."),
     "last_manager": lambda: _("This is the last active manager. Make someone else a manager first."),
     "no_quiz": lambda: _("This lesson has no quiz."),
     "unlimited": lambda: _("This quiz allows unlimited attempts; there is nothing to grant."),
@@ -33,15 +38,7 @@ REFUSALS = {
     "role": lambda: _("Unknown role."),
 }
 
-
-def _lang() -> str:
-    """The manager's language code."""
-    return str(get_locale() or "en")
-
-
-def _catalog() -> Any:
-    """The current content catalog."""
-    return learning.catalog()
+Outcome = tuple[str, str] | None  # (flash message, category), or nothing to say
 
 
 def _q() -> str:
@@ -57,7 +54,7 @@ def _page() -> int:
 
 def _course_or_404(course_slug: str) -> Any:
     """A course of the catalog (drafts included), or 404."""
-    course = _catalog().course(course_slug)
+    course = catalog.catalog().course(course_slug)
     if course is None:
         abort(404)
     return course
@@ -71,20 +68,49 @@ def _lesson_or_404(course: Any, lesson_slug: str) -> Any:
     return lesson
 
 
-def _user_or_404(user_id: int) -> User:
+def user_or_404(user_id: int) -> User:
     """A person by id, or 404."""
-    return db.get_or_404(User, user_id)
+    user = accounts.find_user(user_id)
+    if user is None:
+        abort(404)
+    return user
 
 
-def _back_to(user: User) -> Any:
+def back_to(user_id: int) -> Any:
     """Redirect (303) to a person's detail page after an action."""
-    return redirect(url_for("manage.affiliate", user_id=user.id), 303)
+    return redirect(url_for("manage.affiliate", user_id=user_id), 303)
 
 
-def _refused(error: ActionRefused) -> None:
+def refused(error: ActionRefused) -> None:
     """Roll back and explain a refused action."""
     db.session.rollback()
     flash(REFUSALS.get(error.code, REFUSALS["role"])(), "error")
+
+
+def person_action(user_id: int, form: FlaskForm, act: Callable[[User, Any], Outcome], *,
+                  unconfirmed: str | None = None, done: Callable[[User], Any] = lambda user: back_to(user.id)) -> Any:
+    """The one skeleton of every manager action on a person: load (404), validate, act, commit, flash, redirect.
+
+    A broken form (token, hidden fields) is a 400; a form that only misses its confirmation box or a reason
+    says `unconfirmed` and changes nothing; a rule that refuses rolls back and explains. `act` calls a service
+    (which writes the audit row) and returns what to flash.
+    """
+    user = user_or_404(user_id)
+    if not form.validate_on_submit():
+        visible = {"confirm", "reason"}
+        if unconfirmed is None or any(errors for name, errors in form.errors.items() if name not in visible):
+            abort(400)
+        flash(unconfirmed, "warning")
+        return back_to(user.id)
+    try:
+        outcome = act(user, form)
+    except ActionRefused as error:
+        refused(error)
+        return back_to(user.id)
+    db.session.commit()
+    if outcome:
+        flash(*outcome)
+    return done(user)
 
 
 # --- overview and reports ------------------------------------------------------------------------------------
@@ -93,7 +119,8 @@ def _refused(error: ActionRefused) -> None:
 @manager_required
 def overview() -> Any:
     """Figures of the last 30 days, quizzes most often failed, idle affiliates, and two charts."""
-    data = reports.overview(_catalog(), _lang())
+    cat = catalog.catalog()
+    data = overview_report.overview(cat, current_language())
     weekly = bar_chart("chart-weekly", _("Course completions per week"),
                        _("Completions per week over the last %(n)d weeks: %(total)d in all.",
                          n=len(data.weekly_completions), total=sum(v for _d, v in data.weekly_completions)),
@@ -106,8 +133,8 @@ def overview() -> Any:
                                                        in enumerate(d.lessons, 1)], _("affiliates"),
                        shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)])
              for d in data.drop_off]
-    return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=_catalog().courses,
-                           lang=_lang())
+    return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=cat.courses,
+                           lang=current_language())
 
 
 @bp.get("/courses/<course_slug>")
@@ -117,11 +144,11 @@ def course_progress(course_slug: str) -> Any:
     course = _course_or_404(course_slug)
     sort = request.args.get("sort", "name")
     status = request.args.get("status", "all")
-    page = reports.course_matrix(course, q=_q(), sort=sort, status=status, page=_page(), per_page=PER_PAGE)
-    sort = sort if sort in reports.MATRIX_SORTS else "name"
-    status = status if status in reports.MATRIX_STATUSES else "all"
+    page = matrix.course_matrix(course, q=_q(), sort=sort, status=status, page=_page(), per_page=PER_PAGE)
+    sort = sort if sort in matrix.MATRIX_SORTS else "name"
+    status = status if status in matrix.MATRIX_STATUSES else "all"
     return render_template("manage/course.html", course=course, page=page, q=_q(), sort=sort, status=status,
-                           lang=_lang(), args={"q": _q(), "sort": sort, "status": status})
+                           lang=current_language(), args={"q": _q(), "sort": sort, "status": status})
 
 
 @bp.get("/courses/<course_slug>/<lesson_slug>/questions")
@@ -132,9 +159,9 @@ def questions(course_slug: str, lesson_slug: str) -> Any:
     lesson = _lesson_or_404(course, lesson_slug)
     if lesson.texts[lesson.language].quiz is None:
         abort(404)
-    versions, older = reports.question_analysis(course.slug, lesson)
+    versions, older = question_report.question_analysis(course.slug, lesson)
     return render_template("manage/questions.html", course=course, lesson=lesson, versions=versions, older=older,
-                           lang=_lang())
+                           lang=current_language())
 
 
 # --- affiliates ----------------------------------------------------------------------------------------------
@@ -145,7 +172,7 @@ def affiliates() -> Any:
     """People, searchable by name or email, with course counts."""
     role = request.args.get("role", "")
     role = role if role in ("affiliate", "manager") else ""
-    page = reports.users_page(q=_q(), role=role, page=_page(), per_page=PER_PAGE)
+    page = people.users_page(q=_q(), role=role, page=_page(), per_page=PER_PAGE)
     return render_template("manage/affiliates.html", page=page, q=_q(), role=role, args={"q": _q(), "role": role})
 
 
@@ -153,19 +180,14 @@ def affiliates() -> Any:
 @manager_required
 def affiliate(user_id: int) -> Any:
     """One person: courses with status, attempts with answers, certificates, and the actions."""
-    user = _user_or_404(user_id)
-    return _render_affiliate(user)
-
-
-def _render_affiliate(user: User, **extra: Any) -> Any:
-    """Render the detail page (also with a reset link to show once)."""
-    cat = _catalog()
-    role_form = RoleForm(role=user.role)
+    user = user_or_404(user_id)
+    cat = catalog.catalog()
+    lang = current_language()
     return render_template(
-        "manage/affiliate.html", user=user, courses=reports.user_courses(cat, user.id, _lang()),
-        attempts=reports.attempt_views(cat, user.id, _lang()), certificates=certificates_of(user.id),
-        history=audit.recent_for("user", user.id), role_form=role_form, revoke_form=RevokeForm(),
-        reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id, **extra)
+        "manage/affiliate.html", user=user, courses=people.user_courses(cat, user.id, lang),
+        attempts=people.attempt_views(cat, user.id, lang), certificates=certificates.certificates_of(user.id),
+        history=audit.recent_for("user", user.id), role_form=RoleForm(role=user.role), revoke_form=RevokeForm(),
+        reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id)
 
 
 def _lesson_from(form: LessonActionForm) -> tuple[Any, Any]:
@@ -178,54 +200,38 @@ def _lesson_from(form: LessonActionForm) -> tuple[Any, Any]:
 @manager_required
 def grant_attempt(user_id: int) -> Any:
     """Allow one more quiz attempt."""
-    user = _user_or_404(user_id)
-    form = LessonActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    course, lesson = _lesson_from(form)
-    try:
-        actions.grant_attempt(current_user, user, course, lesson)
-    except ActionRefused as error:
-        _refused(error)
-    else:
-        db.session.commit()
-        flash(_("One more attempt granted for “%(lesson)s”.", lesson=lesson.text(_lang())[0].title), "success")
-    return _back_to(user)
+    def act(user: User, form: LessonActionForm) -> Outcome:
+        course, lesson = _lesson_from(form)
+        management.grant_attempt(current_user, user, course, lesson)
+        return _("One more attempt granted for “%(lesson)s”.", lesson=lesson.text(current_language())[0].title), \
+            "success"
+
+    return person_action(user_id, LessonActionForm(), act)
 
 
 @bp.post("/affiliates/<dbid:user_id>/reset-lesson")
 @manager_required
 def reset_lesson(user_id: int) -> Any:
     """Reset a lesson's progress; the confirmation checkbox is required."""
-    user = _user_or_404(user_id)
-    form = ResetLessonForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors or form.course.errors or form.lesson.errors:
-            abort(400)
-        flash(_("Tick the confirmation box to reset the lesson."), "warning")
-        return _back_to(user)
-    course, lesson = _lesson_from(form)
-    actions.reset_lesson(current_user, user, course, lesson)
-    db.session.commit()
-    flash(_("Progress in “%(lesson)s” has been reset.", lesson=lesson.text(_lang())[0].title), "success")
-    return _back_to(user)
+    def act(user: User, form: ResetLessonForm) -> Outcome:
+        course, lesson = _lesson_from(form)
+        management.reset_lesson(current_user, user, course, lesson)
+        return _("Progress in “%(lesson)s” has been reset.", lesson=lesson.text(current_language())[0].title), \
+            "success"
+
+    return person_action(user_id, ResetLessonForm(), act,
+                         unconfirmed=_("Tick the confirmation box to reset the lesson."))
 
 
 def _set_active(user_id: int, active: bool) -> Any:
     """Deactivate or reactivate an account."""
-    user = _user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        changed = actions.set_active(current_user, user, active)
-    except ActionRefused as error:
-        _refused(error)
-        return _back_to(user)
-    db.session.commit()
-    if changed:
-        flash(_("The account is active again.") if active else
-              _("The account is deactivated and every session of it has ended."), "success")
-    return _back_to(user)
+    def act(user: User, _form: ActionForm) -> Outcome:
+        if not management.set_active(current_user, user, active):
+            return None
+        return (_("The account is active again.") if active else
+                _("The account is deactivated and every session of it has ended."), "success")
+
+    return person_action(user_id, ActionForm(), act)
 
 
 @bp.post("/affiliates/<dbid:user_id>/deactivate")
@@ -246,58 +252,45 @@ def reactivate(user_id: int) -> Any:
 @manager_required
 def change_role(user_id: int) -> Any:
     """Change a person's role (never one's own, never the last manager's)."""
-    user = _user_or_404(user_id)
-    form = RoleForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        changed = actions.change_role(current_user, user, form.role.data)
-    except ActionRefused as error:
-        _refused(error)
-        return _back_to(user)
-    db.session.commit()
-    if changed:
-        flash(_("The role has been changed."), "success")
-    return _back_to(user)
+    def act(user: User, form: RoleForm) -> Outcome:
+        changed = management.change_role(current_user, user, form.role.data)
+        return (_("The role has been changed."), "success") if changed else None
+
+    return person_action(user_id, RoleForm(), act)
 
 
 @bp.post("/affiliates/<dbid:user_id>/certificates/<cert_id>/revoke")
 @manager_required
 def revoke(user_id: int, cert_id: str) -> Any:
     """Revoke one of this person's certificates with a reason (revoking twice changes nothing)."""
-    user = _user_or_404(user_id)
-    cert = db.session.get(Certificate, cert_id[:40])
-    if cert is None or cert.user_id != user.id:
+    cert = certificates.certificate_of_person(user_id, cert_id)
+    if cert is None:
         abort(404)
-    form = RevokeForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(_("Give a reason for the revocation."), "warning")
-        return _back_to(user)
-    changed = actions.revoke_certificate(current_user, cert, form.reason.data)
-    db.session.commit()
-    flash(_("The certificate has been revoked.") if changed else _("The certificate was already revoked."),
-          "success" if changed else "info")
-    return _back_to(user)
+
+    def act(_user: User, form: RevokeForm) -> Outcome:
+        if management.revoke_certificate(current_user, cert, form.reason.data):
+            return _("The certificate has been revoked."), "success"
+        return _("The certificate was already revoked."), "info"
+
+    return person_action(user_id, RevokeForm(), act, unconfirmed=_("Give a reason for the revocation."))
 
 
 @bp.post("/affiliates/<dbid:user_id>/password-reset")
 @manager_required
 def password_reset(user_id: int) -> Any:
     """Create a password reset link for an affiliate and show it once."""
-    user = _user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        token = actions.password_reset_link(current_user, user)
-    except ActionRefused as error:
-        _refused(error)
-        return _back_to(user)
-    db.session.commit()
-    link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token)
-    return render_template("manage/link_once.html", link=link, user=user, kind="reset",
-                           back=url_for("manage.affiliate", user_id=user.id))
+    token: list[str] = []
+
+    def act(user: User, _form: ActionForm) -> Outcome:
+        token.append(management.password_reset_link(current_user, user))
+        return None
+
+    def show(user: User) -> Any:
+        link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token[0])
+        return render_template("manage/link_once.html", link=link, user=user, kind="reset",
+                               back=url_for("manage.affiliate", user_id=user.id))
+
+    return person_action(user_id, ActionForm(), act, done=show)
 
 
 # --- audit log -----------------------------------------------------------------------------------------------
@@ -313,8 +306,10 @@ def audit_log() -> Any:
 
 def _csv_response(name: str, header: list[str], rows: Any) -> Response:
     """Stream a CSV download; memory stays constant whatever the number of rows."""
+    exports.record_download(current_user, name)
+    db.session.commit()
     filename = f"{name}-{utcnow():%Y-%m-%d}.csv"
-    response = Response(stream_with_context(reports.csv_stream(header, rows)), mimetype="text/csv")
+    response = Response(stream_with_context(exports.csv_stream(header, rows)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -324,20 +319,14 @@ def _csv_response(name: str, header: list[str], rows: Any) -> Response:
 @manager_required
 def export_progress() -> Any:
     """Progress per affiliate and course as CSV."""
-    begin_write()  # a GET that writes: take the write lock first on SQLite
-    audit.record(current_user, "export_downloaded", "export", "progress")
-    db.session.commit()
-    return _csv_response("progress", reports.PROGRESS_HEADER, reports.progress_rows(_catalog()))
+    return _csv_response("progress", exports.PROGRESS_HEADER, exports.progress_rows(catalog.catalog()))
 
 
 @bp.get("/export/attempts.csv")
 @manager_required
 def export_attempts() -> Any:
     """Every quiz attempt as CSV."""
-    begin_write()  # a GET that writes: take the write lock first on SQLite
-    audit.record(current_user, "export_downloaded", "export", "attempts")
-    db.session.commit()
-    return _csv_response("attempts", reports.ATTEMPTS_HEADER, reports.attempt_rows())
+    return _csv_response("attempts", exports.ATTEMPTS_HEADER, exports.attempt_rows())
 
 
 # --- content -------------------------------------------------------------------------------------------------
@@ -346,8 +335,8 @@ def export_attempts() -> Any:
 @manager_required
 def content() -> Any:
     """Every course and lesson file with languages, quiz size, version, last change, and every problem."""
-    cat = _catalog()
-    return render_template("manage/content.html", courses=reports.content_status(cat, _lang()),
+    cat = catalog.catalog()
+    return render_template("manage/content.html", courses=content_status.content_status(cat, current_language()),
                            problems=cat.errors, form=ActionForm())
 
 
@@ -357,7 +346,7 @@ def reload_content() -> Any:
     """Reload the content files now."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    cat = actions.reload_content(current_user, current_app.extensions["coaching.content"])
+    cat = management.reload_content(current_user, current_app.extensions["coaching.content"])
     db.session.commit()
     if cat.has_errors:
         flash(_("Content reloaded with errors; the lessons with errors keep their last good version."), "warning")
@@ -370,7 +359,7 @@ def reload_content() -> Any:
 @manager_required
 def preview(course_slug: str, lesson_slug: str) -> Any:
     """A lesson as its file is now (drafts and broken files too), quiz answers marked, problems listed."""
-    shown = reports.preview(_catalog(), course_slug, lesson_slug, request.args.get("lang"))
+    shown = content_status.preview(catalog.catalog(), course_slug, lesson_slug, request.args.get("lang"))
     if shown is None:
         abort(404)
     return render_template("manage/preview.html", p=shown)
@@ -385,10 +374,10 @@ def invites() -> Any:
     return _render_invites(InviteForm())
 
 
-def _render_invites(form: InviteForm, status: int = 200, **extra: Any) -> Any:
+def _render_invites(form: InviteForm, status: int = 200) -> Any:
     """Render the invites page."""
-    return render_template("manage/invites.html", form=form, page=reports.invites_page(page=_page()),
-                           action_form=ActionForm(), **extra), status
+    return render_template("manage/invites.html", form=form, page=invite_reports.invites_page(page=_page()),
+                           action_form=ActionForm()), status
 
 
 @bp.post("/invites")
@@ -400,7 +389,7 @@ def create_invite() -> Any:
         if form.csrf_token.errors:
             abort(400)
         return _render_invites(form, 400)
-    _invite, token = actions.create_invite(current_user, form.email.data)
+    _invite, token = management.create_invite(current_user, form.email.data)
     db.session.commit()
     link = current_app.config["SITE_URL"] + url_for("auth.register", invite=token)
     return render_template("manage/link_once.html", link=link, user=None, kind="invite",
@@ -411,10 +400,12 @@ def create_invite() -> Any:
 @manager_required
 def withdraw_invite(invite_id: int) -> Any:
     """Withdraw an unused invite."""
-    invite = db.get_or_404(Invite, invite_id)
+    invite = accounts.find_invite(invite_id)
+    if invite is None:
+        abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    changed = actions.withdraw_invite(current_user, invite)
+    changed = management.withdraw_invite(current_user, invite)
     db.session.commit()
     flash(_("The invite has been withdrawn.") if changed else _("This invite can no longer be withdrawn."),
           "success" if changed else "info")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..access import public, safe_next_url
 from ..extensions import db, limiter
-from ..pages import load_page
+from ..i18n import current_language
+from ..services import accounts, health
+from ..services.pages import load_page
 from . import bp
 from .forms import LanguageForm
 
@@ -19,15 +20,9 @@ from .forms import LanguageForm
 @public
 def healthz() -> Any:
     """200 with a JSON body when the app and its database answer, 503 when the database does not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except Exception as error:  # any driver error means "not healthy", never a 500
-        current_app.logger.warning("health check failed: %s", type(error).__name__)
-        db.session.rollback()
+    if not health.database_ok():
         return jsonify(status="error", database="unavailable"), 503
-    catalog = current_app.extensions["coaching.content"].catalog
-    return jsonify(status="ok", database="ok", courses=len(catalog.published_courses()))
+    return jsonify(status="ok", database="ok", courses=health.published_course_count())
 
 
 @bp.post("/language")
@@ -38,7 +33,7 @@ def set_language() -> Any:
     if not form.validate_on_submit():
         abort(400)
     if current_user.is_authenticated:
-        current_user.language = form.language.data
+        accounts.set_language(current_user, form.language.data)
         db.session.commit()
     session["lang"] = form.language.data
     return redirect(safe_next_url(form.next.data) or url_for("learn.catalog"))
@@ -60,9 +55,7 @@ def imprint() -> Any:
 
 def _page(name: str) -> Any:
     """Render an operator-edited Markdown page in the reader's language."""
-    from flask_babel import get_locale
-
-    page = load_page(current_app.config["PAGES_DIR"], name, str(get_locale()))
+    page = load_page(current_app.config["PAGES_DIR"], name, current_language())
     if page is None:
         abort(404)
     return render_template("site/page.html", page=page)

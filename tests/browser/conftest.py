@@ -38,8 +38,8 @@ class LiveServer:
     def create_user(self, name: str = "Alex Affiliate", role: str = "affiliate", email: str | None = None,
                     language: str | None = None) -> dict[str, Any]:
         """Create an account directly through the accounts service; returns id, email, name, password."""
-        from coaching.accounts import create_user
         from coaching.extensions import db
+        from coaching.services.accounts import create_user
 
         email = email or f"{role}-{uuid.uuid4().hex[:10]}@example.com"
         with self.app.app_context():
@@ -49,23 +49,23 @@ class LiveServer:
 
     def complete_demo(self, user_id: int, *, fail_first: bool = True) -> dict[str, Any]:
         """Complete the demo course through the services (a failed and a passed attempt); ids of what was made."""
-        from coaching import learning
-        from coaching.credentials.issuing import current_certificate
         from coaching.extensions import db
         from coaching.models import User
+        from coaching.services import catalog, progress, quizzes
+        from coaching.services.certificates import current_certificate
 
         with self.app.app_context():
             user = db.session.get(User, user_id)
-            course = learning.catalog().course("demo")
+            course = catalog.catalog().course("demo")
             welcome, headlines = course.lesson("welcome"), course.lesson("headlines")
-            learning.mark_complete(user, course, welcome, welcome.texts["en"].content_hash, "en")
+            progress.mark_complete(user, course, welcome, welcome.texts["en"].content_hash, "en")
             text = headlines.texts["en"]
             attempts = []
             if fail_first:
-                attempt, _ = learning.submit_quiz(user, course, headlines, text, wrong_answers(text.quiz),
+                attempt, _ = quizzes.submit_quiz(user, course, headlines, text, wrong_answers(text.quiz),
                                                   uuid.uuid4().hex, "en")
                 attempts.append(attempt.id)
-            attempt, _ = learning.submit_quiz(user, course, headlines, text, right_answers(text.quiz), uuid.uuid4().hex,
+            attempt, _ = quizzes.submit_quiz(user, course, headlines, text, right_answers(text.quiz), uuid.uuid4().hex,
                                               "en")
             attempts.append(attempt.id)
             db.session.commit()

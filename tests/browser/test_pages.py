@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, MAIN_PAGES, PHONE, axe_violations, describe, low_contrast,
-                                    no_horizontal_scroll)
+from tests.browser.conftest import (
+    DESKTOP,
+    MAIN_PAGES,
+    PHONE,
+    axe_violations,
+    describe,
+    low_contrast,
+    no_horizontal_scroll,
+)
 
 pytestmark = pytest.mark.browser
 IDS = [name for name, _path, _who in MAIN_PAGES]

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from coaching.content import render
 from coaching.content import markdown as md
+from coaching.content import render
 
 BASE = "/courses/c/assets/"
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:")

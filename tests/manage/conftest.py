@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from coaching import learning
-from coaching.accounts import create_user
 from coaching.extensions import db
 from coaching.models import AuditLog, CourseEnrollment, QuizAttempt, User
+from coaching.services import catalog, progress, quizzes
+from coaching.services.accounts import create_user
 
 NOW = datetime.now(timezone.utc)
 
@@ -57,27 +57,27 @@ class World:
 
     def _course(self) -> tuple[Any, Any, Any]:
         """The demo course and its two lessons."""
-        course = learning.catalog().course("demo")
+        course = catalog.catalog().course("demo")
         return course, course.lesson("welcome"), course.lesson("headlines")
 
     def open(self, user_id: int, *, at: datetime | None = None) -> None:
         """The person opens a lesson of the demo course (starts the enrollment)."""
         with self.app.app_context():
-            learning.record_activity(db.session.get(User, user_id), "demo", now=at)
+            progress.record_activity(db.session.get(User, user_id), "demo", now=at)
             db.session.commit()
 
     def complete_welcome(self, user_id: int) -> None:
         """The person marks the reading lesson complete."""
         with self.app.app_context():
             course, welcome, _h = self._course()
-            learning.mark_complete(db.session.get(User, user_id), course, welcome, welcome.texts["en"].content_hash, "en")
+            progress.mark_complete(db.session.get(User, user_id), course, welcome, welcome.texts["en"].content_hash, "en")
             db.session.commit()
 
     def attempt(self, user_id: int, given: dict[str, list[str]]) -> int:
         """The person submits the quiz; returns the attempt id."""
         with self.app.app_context():
             course, _w, headlines = self._course()
-            attempt, _new = learning.submit_quiz(db.session.get(User, user_id), course, headlines,
+            attempt, _new = quizzes.submit_quiz(db.session.get(User, user_id), course, headlines,
                                                  headlines.texts["en"], given, secrets.token_hex(8), "en")
             db.session.commit()
             return attempt.id
@@ -87,7 +87,7 @@ class World:
         self.complete_welcome(user_id)
         self.attempt(user_id, answers())
         with self.app.app_context():
-            from coaching.credentials.issuing import current_certificate
+            from coaching.services.certificates import current_certificate
 
             return current_certificate(user_id, "demo").id
 

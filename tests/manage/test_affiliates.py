@@ -6,10 +6,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from coaching import learning
 from coaching.extensions import db
-from coaching.manage import actions
 from coaching.models import AttemptGrant, AuditLog, Certificate, LessonProgress, User
+from coaching.services import management, quizzes
 
 from .conftest import answers
 
@@ -125,9 +124,9 @@ def test_last_active_manager_stays(app, world, manager_id):
     with app.app_context():
         actor = db.session.get(User, other)  # a stale manager object; only one manager is active
         target = db.session.get(User, manager_id)
-        for call in (lambda: actions.change_role(actor, target, "affiliate"),
-                     lambda: actions.set_active(actor, target, False)):
-            with pytest.raises(actions.ActionRefused) as refused:
+        for call in (lambda: management.change_role(actor, target, "affiliate"),
+                     lambda: management.set_active(actor, target, False)):
+            with pytest.raises(management.ActionRefused) as refused:
                 call()
             assert refused.value.code == "last_manager"
 
@@ -195,4 +194,4 @@ def test_extra_fields_are_ignored(app, post, world):
     post(f"{BASE}/{uid}/grant-attempt", {"course": "demo", "lesson": "headlines", "user_id": bystander, "role": "manager"})
     with app.app_context():
         assert db.session.get(User, uid).role == "affiliate"
-        assert learning.quiz_standing(bystander, "demo", "headlines", 3).left == 3  # no grant went to them
+        assert quizzes.quiz_standing(bystander, "demo", "headlines", 3).left == 3  # no grant went to them

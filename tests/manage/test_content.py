@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from coaching.accounts import create_user
 from coaching.extensions import db
+from coaching.services.accounts import create_user
 from tests.conftest import DEMO_CONTENT, Auth
 
 BROKEN = """---

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from coaching import learning, reports
+from coaching.services import catalog
+from coaching.services.reports import exports
 
 from .conftest import answers
 
@@ -39,7 +40,7 @@ def test_progress_csv(manager_client, people):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="progress-')
     rows = read_csv(response)
-    assert rows[0] == reports.PROGRESS_HEADER
+    assert rows[0] == exports.PROGRESS_HEADER
     by_name = {row[0]: row for row in rows[1:]}
     assert set(by_name) == {"Jörg Müller", "'" + INJECTION}
     joerg = by_name["Jörg Müller"]
@@ -52,7 +53,7 @@ def test_attempts_csv(manager_client, people, world):
     """One row per attempt with score, pass and the answers as JSON."""
     world.attempt(people["injector"], answers(single=False))
     rows = read_csv(manager_client.get("/manage/export/attempts.csv"))
-    assert rows[0] == reports.ATTEMPTS_HEADER
+    assert rows[0] == exports.ATTEMPTS_HEADER
     assert [(r[1], r[8], r[9], r[11]) for r in rows[1:]] == [("Jörg Müller", "3", "3", "yes"),
                                                                ("'" + INJECTION, "2", "3", "no")]
     assert json.loads(rows[2][12])["q-e317e503b1"] == ["o-95e03f68"]
@@ -61,8 +62,8 @@ def test_attempts_csv(manager_client, people, world):
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_prefixes_are_neutralised(value):
     """Cells starting with = + - @ tab or CR get a leading apostrophe; numbers and plain text stay."""
-    assert reports.neutralize(value) == "'" + value
-    assert reports.neutralize("Müller") == "Müller" and reports.neutralize(-3) == -3
+    assert exports.neutralize(value) == "'" + value
+    assert exports.neutralize("Müller") == "Müller" and exports.neutralize(-3) == -3
 
 
 def test_rows_are_read_in_chunks(app, world):
@@ -70,13 +71,13 @@ def test_rows_are_read_in_chunks(app, world):
     for i in range(7):
         world.complete_welcome(world.user(f"P{i}"))
     with app.app_context():
-        names = [row[0] for row in reports.progress_rows(learning.catalog(), chunk=2)]
+        names = [row[0] for row in exports.progress_rows(catalog.catalog(), chunk=2)]
     assert sorted(names) == [f"P{i}" for i in range(7)]
 
 
 def test_csv_stream_yields_pieces():
     """The CSV text is produced in pieces, BOM first."""
-    pieces = list(reports.csv_stream(["a"], ([str(i) * 50] for i in range(100)), flush_at=1000))
+    pieces = list(exports.csv_stream(["a"], ([str(i) * 50] for i in range(100)), flush_at=1000))
     assert len(pieces) > 3 and pieces[0].startswith("\ufeffa\r\n")
 
 

@@ -5,10 +5,9 @@ import logging
 import re
 from datetime import timedelta
 
-
-from coaching import accounts, audit
 from coaching.extensions import db
 from coaching.models import User, utcnow
+from coaching.services import accounts, audit
 
 
 def status_cells(html):

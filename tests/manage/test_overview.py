@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from coaching import learning, reports
+from coaching.services import catalog
+from coaching.services.reports import overview
 
 from .conftest import answers
 
@@ -37,7 +38,7 @@ def stat(html: str, name: str) -> int:
 def test_overview_numbers(app, scene):
     """The service counts affiliates only, over the last 30 days."""
     with app.app_context():
-        data = reports.overview(learning.catalog())
+        data = overview.overview(catalog.catalog())
     assert data.active_affiliates == 3  # finished, failed, idle (gone is deactivated)
     assert data.starts == 3  # finished, failed, gone; idle started 40 days ago
     assert data.completions == 1
@@ -76,7 +77,7 @@ def test_inactive_list_skips_finished_and_deactivated(app, world):
     world.open(off)
     world.shift(off, days=30)
     with app.app_context():
-        assert reports.inactive_affiliates() == ([], 0)
+        assert overview.inactive_affiliates() == ([], 0)
 
 
 def test_overview_empty_database(manager_client):

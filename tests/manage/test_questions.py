@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from coaching import learning, reports
 from coaching.extensions import db
 from coaching.models import QuizAttempt
+from coaching.services import catalog
+from coaching.services.reports import questions
 
 from .conftest import Q, answers
 
@@ -38,13 +39,13 @@ def crafted(world):
 def analyse(app):
     """The analysis of the demo quiz."""
     with app.app_context():
-        lesson = learning.catalog().course("demo").lesson("headlines")
-        return reports.question_analysis("demo", lesson)
+        lesson = catalog.catalog().course("demo").lesson("headlines")
+        return questions.question_analysis("demo", lesson)
 
 
 def test_upper_lower_group_size():
     """27% of the attempts, rounded; none below two attempts."""
-    assert [reports.upper_lower_size(n) for n in (0, 1, 2, 3, 10, 100)] == [0, 0, 1, 1, 3, 27]
+    assert [questions.upper_lower_size(n) for n in (0, 1, 2, 3, 10, 100)] == [0, 0, 1, 1, 3, 27]
 
 
 def test_numbers_on_crafted_attempts(app, crafted):

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from coaching import accounts, audit, learning
 from coaching.extensions import db
 from coaching.models import User
+from coaching.services import accounts, audit, quizzes
 from tests.privacy.helpers import WRONG_TEXT
 from tests.web.helpers import answers, certificate_id, finish_demo_course, read_quiz, submit
 
@@ -29,7 +29,7 @@ def rich(app: Any, client: Any, logged_in: Any, manager: Any) -> dict[str, Any]:
         accounts.claim_invite(invite, user)
         audit.record(boss, "invite_created", "invite", invite.id, email=user.email)
         accounts.create_password_reset(user)
-        learning.grant_attempt(user.id, "demo", "headlines", boss)
+        quizzes.grant_attempt(user.id, "demo", "headlines", boss)
         audit.record(boss, "attempt_granted", "user", user.id, course="demo", lesson="headlines")
         db.session.commit()
         return {"user_id": user.id, "manager_id": boss.id, "certificate": cert, "invite_id": invite.id}

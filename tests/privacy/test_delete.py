@@ -4,11 +4,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from coaching import privacy, reports
 from coaching.extensions import db
-from coaching.learning import catalog
-from coaching.models import (AttemptGrant, AuditLog, Certificate, CourseEnrollment, Invite, LessonProgress,
-                             PasswordReset, QuizAttempt, User)
+from coaching.models import (
+    AttemptGrant,
+    AuditLog,
+    Certificate,
+    CourseEnrollment,
+    Invite,
+    LessonProgress,
+    PasswordReset,
+    QuizAttempt,
+    User,
+)
+from coaching.services import privacy
+from coaching.services.catalog import catalog
+from coaching.services.reports import questions
 from tests.conftest import Auth
 from tests.privacy.helpers import EMAIL, NAME, WRONG_TEXT, delete_own_account, find_everywhere, manager_delete
 
@@ -27,7 +37,7 @@ def _analysis(app) -> list[tuple[int, int, int]]:
     """Per question of the demo quiz: answered, right, wrong choices tallied (the analysis inputs)."""
     with app.app_context():
         lesson = catalog().course("demo").lesson("headlines")
-        [version], _older = reports.question_analysis("demo", lesson)
+        [version], _older = questions.question_analysis("demo", lesson)
         return [(q.answered, q.right, sum(q.wrong_options.values())) for q in version.questions]
 
 
@@ -201,7 +211,7 @@ def test_service_refuses_self_in_manager_role(app, manager):
         user = db.session.get(User, manager.id)
         with pytest.raises(privacy.PrivacyError) as error:
             privacy.delete_account(user, actor=user, withdraw_certificates=False, via="manager")
-        assert error.value.code == "self"
+        assert error.value.code == "self_delete"
 
 
 def test_erase_text_answers_keeps_option_ids():

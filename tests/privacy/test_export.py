@@ -5,9 +5,9 @@ import json
 
 from sqlalchemy import select
 
-from coaching import privacy
 from coaching.extensions import db
 from coaching.models import AuditLog, PasswordReset, User
+from coaching.services import privacy
 from tests.privacy.helpers import EMAIL, NAME, WRONG_TEXT
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from coaching import privacy
 from coaching.extensions import db
 from coaching.models import AuditLog, Certificate, User, utcnow
+from coaching.services import privacy
 from tests.privacy.helpers import EMAIL, NAME, find_everywhere
 
 

@@ -85,7 +85,7 @@ def quiz_answers(html: str, *, correct: bool, wrong_text: str = "no idea") -> li
     """Form pairs answering every q-... question of the lesson page, all right or all wrong.
 
     Vary `wrong_text` to make wrong submissions differ: the same answers sent again right after the latest
-    attempt count as a replay of it (the back-button rule in learning.submit_quiz).
+    attempt count as a replay of it (the back-button rule in quizzes.submit_quiz).
     """
     page = parse_inputs(html)
     pairs: list[tuple[str, str]] = []
@@ -296,8 +296,8 @@ def app_for(database_url: str, root: Path) -> Any:
 
 def create_users(app: Any, count: int, *, role: str = "affiliate") -> list[dict[str, Any]]:
     """Create accounts through the accounts service; returns id and email of each."""
-    from coaching.accounts import create_user
     from coaching.extensions import db
+    from coaching.services.accounts import create_user
 
     made = []
     with app.app_context():

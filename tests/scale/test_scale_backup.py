@@ -20,10 +20,10 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 def seed(app: Any) -> dict[str, str]:
     """One affiliate with a certificate, made through the services; the ids to look for after a restore."""
-    from coaching.accounts import create_user
-    from coaching.credentials.issuing import issue_certificate
     from coaching.extensions import db
-    from coaching.learning import catalog
+    from coaching.services.accounts import create_user
+    from coaching.services.catalog import catalog
+    from coaching.services.certificates import issue_certificate
 
     with app.app_context():
         user = create_user(email=f"kept-{uuid.uuid4().hex[:8]}@example.com", name="Kept Person",
@@ -36,8 +36,8 @@ def seed(app: Any) -> dict[str, str]:
 
 def assert_restored(app: Any, seeded: dict[str, str]) -> None:
     """The restored database has the person and the certificate, and the verification page shows it."""
-    from coaching.accounts import find_user_by_email
-    from coaching.credentials.issuing import find_certificate
+    from coaching.services.accounts import find_user_by_email
+    from coaching.services.certificates import find_certificate
 
     with app.app_context():
         assert find_user_by_email(seeded["email"]) is not None

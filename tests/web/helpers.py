@@ -113,7 +113,7 @@ def certificate_id(client: Any) -> str:
 
 def signed_in_client(app: Any) -> Any:
     """A client of `app` signed in as a fresh affiliate."""
-    from coaching.accounts import create_user
+    from coaching.services.accounts import create_user
 
     with app.app_context():
         create_user(email="x@example.com", name="X", password="a good passphrase")

@@ -206,8 +206,8 @@ def test_reset_link_expires_after_an_hour(app, client, affiliate):
     """A reset link older than one hour is refused."""
     from datetime import timedelta
 
-    from coaching.accounts import create_password_reset
     from coaching.models import utcnow
+    from coaching.services.accounts import create_password_reset
 
     with app.app_context():
         user = db.session.get(User, affiliate.id)
@@ -227,7 +227,7 @@ def test_reset_tokens_stored_hashed(app, auth, affiliate):
 
 def test_invite_only_registration(app_factory):
     """With REGISTRATION=invite the form needs a valid invite, bound to its email when set."""
-    from coaching.accounts import create_invite
+    from coaching.services.accounts import create_invite
 
     app = app_factory(REGISTRATION="invite")
     client = app.test_client()
@@ -249,7 +249,7 @@ def test_invite_only_registration(app_factory):
 def test_session_user_checks_the_token_and_gives_a_clean_attached_user(app, affiliate, make_user):
     """The per-request loader: right token only, active accounts only; the User it returns is persistent
     with no pending change, loads its other columns on use, and saves changes like any loaded User."""
-    from coaching.accounts import session_user
+    from coaching.services.accounts import session_user
 
     inactive = make_user(email="gone@example.com", active=False)
     with app.app_context():
@@ -258,7 +258,7 @@ def test_session_user_checks_the_token_and_gives_a_clean_attached_user(app, affi
         assert session_user(affiliate.id + 1000, affiliate.session_token) is None
         user = session_user(affiliate.id, affiliate.session_token)
         assert user is not None and user in db.session and not db.session.dirty and not db.session.new
-        assert (user.role, user.active, user.progress_version) == ("affiliate", True, 0)
+        assert (user.role, user.active) == ("affiliate", True)
         assert (user.email, user.name) == ("aff@example.com", "Alex Affiliate")  # loaded on first use
         assert session_user(affiliate.id, affiliate.session_token) is user  # one object per session
         user.name = "Alexandra"

@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from coaching import learning
 from coaching.extensions import db
 from coaching.models import LessonProgress, QuizAttempt, User
+from coaching.services import quizzes
 from tests.conftest import Auth, csrf_token
 from tests.web.helpers import QUIZ_URL, answers, read_quiz, submit
 
@@ -209,7 +209,7 @@ def test_max_attempts_refused_then_manager_grant(app, client, logged_in):
     form = read_quiz(client)
     assert form.hidden == {}
     with app.app_context():
-        from coaching.learning import grant_attempt
+        from coaching.services.quizzes import grant_attempt
 
         grant_attempt(logged_in.id, "demo", "headlines", db.session.get(User, logged_in.id))
         db.session.commit()
@@ -242,7 +242,7 @@ def test_shuffle_is_stable_per_person(app_factory, tmp_path):
     orders = []
     for i in range(6):
         with app.app_context():
-            from coaching.accounts import create_user
+            from coaching.services.accounts import create_user
 
             create_user(email=f"s{i}@example.com", name="S", password="a good passphrase")
             db.session.commit()
@@ -280,10 +280,10 @@ def test_quiz_standing_counts_grants_and_prefers_passes(app, affiliate, manager,
             db.session.add(AttemptGrant(user_id=affiliate.id, course_slug="demo", lesson_slug="headlines",
                                         granted_by_id=manager.id))
         db.session.commit()
-        standing = learning.quiz_standing(affiliate.id, "demo", "headlines", 3)
+        standing = quizzes.quiz_standing(affiliate.id, "demo", "headlines", 3)
         assert standing.left == left
         if best is None:
             assert standing.best is None
         else:
             assert (standing.best.percent, standing.best.passed) == best
-        assert learning.quiz_standing(affiliate.id, "demo", "headlines", None).left is None
+        assert quizzes.quiz_standing(affiliate.id, "demo", "headlines", None).left is None

@@ -1,31 +1,29 @@
-"""Issuing certificates exactly once, their status, and the snapshot/credential/PDF built from a row.
-
-This is the database-aware side of the certificate package; ids, signing and PDF stay pure.
-"""
+"""Certificates: issuing exactly once, status, revocation, lookups with their access rules, and the
+credential and PDF built from a row (the pure drawing and signing live in `coaching.credentials`)."""
 from __future__ import annotations
 
 import calendar
-import hashlib
-import os
-import tempfile
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import segno
 from flask import current_app
 from sqlalchemy import select, text, update
 
-from ..dbutil import insert_ignore
+from ..caches import app_cache
+from ..content import Course
+from ..credentials.ids import new_certificate_id, normalize_certificate_id
+from ..credentials.openbadges import build_credential
+from ..credentials.pdf import render_certificate_pdf
+from ..credentials.signing import KeyRing, sign_credential
+from ..credentials.snapshot import CertificateSnapshot
 from ..extensions import db
 from ..models import Certificate, User, utcnow
-from .ids import new_certificate_id, normalize_certificate_id
-from .openbadges import build_credential
-from .pdf import render_certificate_pdf
-from .signing import KeyRing, sign_credential
-from .snapshot import CertificateSnapshot
+from .catalog import catalog
+from .db import insert_ignore
 
 CURRENT = text("revoked_at IS NULL AND superseded_at IS NULL")
 
@@ -59,7 +57,7 @@ def current_certificate(user_id: int, course_slug: str) -> Certificate | None:
         Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
 
 
-def issue_certificate(user: User, course: Any, language: str, *, now: datetime | None = None) -> Certificate:
+def issue_certificate(user: User, course: Course, language: str, *, now: datetime | None = None) -> Certificate:
     """Issue the course certificate once; a unique index makes concurrent calls end with one row.
 
     After expiry or revocation a completion issues a new certificate with a new id.
@@ -93,6 +91,23 @@ def find_certificate(raw_id: str) -> Certificate | None:
     return db.session.get(Certificate, cert_id) if cert_id else None
 
 
+def downloadable_certificate(user: Any, raw_id: str) -> Certificate | None:
+    """The certificate whose PDF this person may download: their own or, for managers, anyone's;
+    never a certificate the holder withdrew. None (hence 404) for everything else."""
+    cert = find_certificate(raw_id)
+    if cert is None or cert.withdrawn_at is not None:
+        return None
+    if cert.user_id != user.id and not user.is_manager:
+        return None
+    return cert
+
+
+def certificate_of_person(user_id: int, raw_id: str) -> Certificate | None:
+    """One of a person's certificates by id (as typed in a manager's form), or None."""
+    cert = find_certificate(raw_id)
+    return cert if cert is not None and cert.user_id == user_id else None
+
+
 def revoke(cert: Certificate, reason: str, *, now: datetime | None = None) -> bool:
     """Revoke with a reason; True when this call revoked it (revoking twice changes nothing)."""
     changed = db.session.execute(update(Certificate).where(
@@ -121,6 +136,12 @@ def certificates_of(user_id: int) -> list[CertificateView]:
     return [CertificateView(cert, status_of(cert, now)) for cert in rows]
 
 
+def valid_certificate(user_id: int, course_slug: str) -> CertificateView | None:
+    """The person's certificate of a course that is valid now, if any (the course page links it)."""
+    return next((view for view in certificates_of(user_id)
+                 if view.course_slug == course_slug and view.status == "valid"), None)
+
+
 # --- rendering and signing ---------------------------------------------------------------------------------
 
 def verify_url(cert_id: str) -> str:
@@ -128,11 +149,9 @@ def verify_url(cert_id: str) -> str:
     return f"{current_app.config['SITE_URL']}/verify/{cert_id}"
 
 
-def snapshot_of(cert: Certificate) -> CertificateSnapshot:
-    """The frozen facts of a certificate row, for the credential and the PDF."""
-    from ..learning import catalog
-
-    course = catalog().course(cert.course_slug)
+def snapshot_of(cert: Certificate, course: Course | None) -> CertificateSnapshot:
+    """The frozen facts of a certificate row, for the credential and the PDF; `course` (None when it no longer
+    exists) gives only the logo, everything else comes from the row."""
     logo = course.certificate.logo if course is not None else None
     return CertificateSnapshot(
         id=cert.id, recipient_name=cert.recipient_name or "", course_slug=cert.course_slug,
@@ -164,9 +183,14 @@ def keyring() -> KeyRing:
         return cache["ring"]
 
 
+def _snapshot(cert: Certificate) -> CertificateSnapshot:
+    """The snapshot of a row with its course as the current catalog has it (for the logo)."""
+    return snapshot_of(cert, catalog().course(cert.course_slug))
+
+
 def credential_of(cert: Certificate) -> dict:
     """The Open Badges 3.0 credential (unsigned JSON) of a certificate."""
-    return build_credential(snapshot_of(cert))
+    return build_credential(_snapshot(cert))
 
 
 def credential_jwt(cert: Certificate) -> str:
@@ -174,85 +198,23 @@ def credential_jwt(cert: Certificate) -> str:
     return sign_credential(credential_of(cert), keyring())
 
 
-class _PdfCache:
-    """A small LRU of rendered PDFs: a certificate's PDF never changes once issued."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> bytes | None:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key: tuple[str, str], value: bytes) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_pdf_cache = _PdfCache()
-
-
-def _disk_cache_path(cert_id: str, token: str) -> Path:
-    """Where a rendered PDF is kept: one file per certificate and signature, shared by all workers."""
-    digest = hashlib.sha256(token.encode("ascii")).hexdigest()[:20]
-    return Path(current_app.instance_path) / "pdf-cache" / f"{cert_id}-{digest}.pdf"
-
-
-def _read_disk_cache(path: Path) -> bytes | None:
-    """A previously rendered PDF, or None."""
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _write_disk_cache(path: Path, pdf: bytes) -> None:
-    """Store a rendered PDF atomically (a reader never sees half a file); a full disk only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(pdf)
-        os.replace(temp, path)
-    except OSError as error:
-        current_app.logger.warning("PDF cache not written: %s", error)
-
-
 def certificate_pdf(cert: Certificate) -> bytes:
-    """The certificate PDF with its signed credential attached.
+    """The certificate PDF with its signed credential attached, rendered on request.
 
-    Rendering takes ~90 ms (font subsetting), so each PDF is rendered once: kept in this process's memory
-    and in instance/pdf-cache/ for the other workers and restarts. The PDF of a certificate never changes;
-    the signature is part of the key, so a rotated signing key gives a fresh file.
+    Nothing is kept: a PDF carries the holder's name, and an app server that stores none holds no one's data
+    after they leave (deletion, withdrawal, revocation and key rotation need no clean-up anywhere).
     """
-    token = credential_jwt(cert)
-    key = (cert.id, token[-32:])
-    cached = _pdf_cache.get(key)
-    if cached is None:
-        disk = _disk_cache_path(cert.id, token)
-        cached = _read_disk_cache(disk)
-        if cached is not None:
-            _pdf_cache.put(key, cached)
-            return cached
-        snapshot = snapshot_of(cert)
-        try:
-            cached = render_certificate_pdf(snapshot, credential_jwt=token)
-        except ValueError:
-            # A course logo the renderer refuses (remote references, odd format) must not block the download.
-            current_app.logger.warning("certificate %s: logo refused, rendering without it", cert.id)
-            cached = render_certificate_pdf(replace(snapshot, logo_path=None), credential_jwt=token)
-        _pdf_cache.put(key, cached)
-        _write_disk_cache(disk, cached)
-    return cached
+    snapshot = _snapshot(cert)
+    token = sign_credential(build_credential(snapshot), keyring())
+    try:
+        return render_certificate_pdf(snapshot, credential_jwt=token)
+    except ValueError:
+        # A course logo the renderer refuses (remote references, odd format) must not block the download.
+        current_app.logger.warning("certificate %s: logo refused, rendering without it", cert.id)
+        return render_certificate_pdf(replace(snapshot, logo_path=None), credential_jwt=token)
 
 
-__all__ = ["issue_certificate", "find_certificate", "revoke", "status_of", "certificates_of", "certificate_pdf",
-           "credential_of", "credential_jwt", "keyring", "normalize_certificate_id", "current_certificate"]
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code of a public URL (the same code as on the PDF), kept per app: it never changes."""
+    return app_cache("qr-svg", 1024).get_or_compute(
+        url, lambda: segno.make(url, error="m").svg_inline(scale=3, border=2, title=None))

@@ -15,11 +15,23 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import String, cast, delete, func, or_, select, update
 
+from ..extensions import db
+from ..models import (
+    AttemptGrant,
+    AuditLog,
+    Certificate,
+    CourseEnrollment,
+    Invite,
+    LessonProgress,
+    PasswordReset,
+    QuizAttempt,
+    User,
+    iso_utc,
+    utcnow,
+)
 from . import audit
-from .credentials.issuing import status_of, verify_url
-from .extensions import db
-from .models import (AttemptGrant, AuditLog, Certificate, CourseEnrollment, Invite, LessonProgress, PasswordReset,
-                     QuizAttempt, User, utcnow)
+from .certificates import status_of, verify_url
+from .db import begin_write
 
 EXPORT_FORMAT = "coaching-personal-data/1"
 ERASED = "[erased]"
@@ -32,7 +44,7 @@ CERTIFICATE_CHOICES = ("keep", "withdraw")
 
 
 class PrivacyError(ValueError):
-    """A deletion a rule forbids; the code (self, last_manager) names the rule."""
+    """A deletion a rule forbids; the code (self_delete, last_manager) names the rule."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -40,11 +52,6 @@ class PrivacyError(ValueError):
 
 
 # --- export ------------------------------------------------------------------------------------------------
-
-def _iso(value: datetime | None) -> str | None:
-    """A timestamp as ISO 8601 (UTC), or None."""
-    return value.isoformat() if value else None
-
 
 def _rows(model: Any, *conditions: Any) -> list[Any]:
     """Rows of a model matching the conditions, oldest first."""
@@ -54,19 +61,19 @@ def _rows(model: Any, *conditions: Any) -> list[Any]:
 def _account(user: User) -> dict[str, Any]:
     """The account row without its secrets (password hash, session token)."""
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "language": user.language,
-            "created_at": _iso(user.created_at), "last_seen_at": _iso(user.last_seen_at), "active": user.active}
+            "created_at": iso_utc(user.created_at), "last_seen_at": iso_utc(user.last_seen_at), "active": user.active}
 
 
 def _enrollments(user_id: int) -> list[dict[str, Any]]:
     """Courses started, with last activity and completion."""
-    return [{"id": e.id, "course": e.course_slug, "started_at": _iso(e.started_at),
-             "last_activity_at": _iso(e.last_activity_at), "completed_at": _iso(e.completed_at)}
+    return [{"id": e.id, "course": e.course_slug, "started_at": iso_utc(e.started_at),
+             "last_activity_at": iso_utc(e.last_activity_at), "completed_at": iso_utc(e.completed_at)}
             for e in _rows(CourseEnrollment, CourseEnrollment.user_id == user_id)]
 
 
 def _progress(user_id: int) -> list[dict[str, Any]]:
     """Completed lessons."""
-    return [{"id": p.id, "course": p.course_slug, "lesson": p.lesson_slug, "completed_at": _iso(p.completed_at),
+    return [{"id": p.id, "course": p.course_slug, "lesson": p.lesson_slug, "completed_at": iso_utc(p.completed_at),
              "content_version": p.content_hash}
             for p in _rows(LessonProgress, LessonProgress.user_id == user_id)]
 
@@ -74,14 +81,14 @@ def _progress(user_id: int) -> list[dict[str, Any]]:
 def _attempts(user_id: int) -> list[dict[str, Any]]:
     """Every quiz attempt with its answers, per-question results and score."""
     return [{"id": a.id, "course": a.course_slug, "lesson": a.lesson_slug, "language": a.language,
-             "content_version": a.content_hash, "submitted_at": _iso(a.created_at), "answers": a.answers,
+             "content_version": a.content_hash, "submitted_at": iso_utc(a.created_at), "answers": a.answers,
              "results": a.results, "score": a.score, "total": a.total, "percent": a.percent, "passed": a.passed}
             for a in _rows(QuizAttempt, QuizAttempt.user_id == user_id)]
 
 
 def _grants(user_id: int) -> list[dict[str, Any]]:
     """Extra quiz attempts granted by a manager."""
-    return [{"id": g.id, "course": g.course_slug, "lesson": g.lesson_slug, "granted_at": _iso(g.created_at)}
+    return [{"id": g.id, "course": g.course_slug, "lesson": g.lesson_slug, "granted_at": iso_utc(g.created_at)}
             for g in _rows(AttemptGrant, AttemptGrant.user_id == user_id)]
 
 
@@ -90,30 +97,30 @@ def _certificates(user_id: int) -> list[dict[str, Any]]:
     now = utcnow()
     return [{"id": c.id, "course": c.course_slug, "course_title": c.course_title,
              "certificate_title": c.certificate_title, "recipient_name": c.recipient_name, "language": c.language,
-             "issued_at": _iso(c.issued_at), "valid_until": _iso(c.valid_until), "status": status_of(c, now),
-             "revoked_at": _iso(c.revoked_at), "revoked_reason": c.revoked_reason,
-             "superseded_at": _iso(c.superseded_at), "withdrawn_at": _iso(c.withdrawn_at),
+             "issued_at": iso_utc(c.issued_at), "valid_until": iso_utc(c.valid_until), "status": status_of(c, now),
+             "revoked_at": iso_utc(c.revoked_at), "revoked_reason": c.revoked_reason,
+             "superseded_at": iso_utc(c.superseded_at), "withdrawn_at": iso_utc(c.withdrawn_at),
              "verify_url": verify_url(c.id)}
             for c in _rows(Certificate, Certificate.user_id == user_id)]
 
 
 def _invites(user_id: int) -> list[dict[str, Any]]:
     """The invite used to register (never its token or hash)."""
-    return [{"id": i.id, "email": i.email, "created_at": _iso(i.created_at), "used_at": _iso(i.used_at)}
+    return [{"id": i.id, "email": i.email, "created_at": iso_utc(i.created_at), "used_at": iso_utc(i.used_at)}
             for i in _rows(Invite, Invite.used_by_id == user_id)]
 
 
 def _resets(user_id: int) -> list[dict[str, Any]]:
     """Password reset requests: times only, never tokens or hashes."""
-    return [{"id": r.id, "requested_at": _iso(r.created_at), "expires_at": _iso(r.expires_at),
-             "used_at": _iso(r.used_at)}
+    return [{"id": r.id, "requested_at": iso_utc(r.created_at), "expires_at": iso_utc(r.expires_at),
+             "used_at": iso_utc(r.used_at)}
             for r in _rows(PasswordReset, PasswordReset.user_id == user_id)]
 
 
 def _audit(user_id: int) -> list[dict[str, Any]]:
     """Audit entries about the person or made by them: action and time (details may name others)."""
     about = (AuditLog.target_type == "user") & (AuditLog.target_id == str(user_id))
-    return [{"id": e.id, "action": e.action, "at": _iso(e.created_at),
+    return [{"id": e.id, "action": e.action, "at": iso_utc(e.created_at),
              "role": "actor" if e.actor_id == user_id else "subject"}
             for e in _rows(AuditLog, or_(AuditLog.actor_id == user_id, about))]
 
@@ -136,13 +143,13 @@ def _generic(table: Any, column: Any, user_id: int) -> list[dict[str, Any]]:
     """Rows of a table not known above (added later): every column except secrets."""
     keep = [c for c in table.columns if not SECRET_COLUMN.search(c.name)]
     rows = db.session.execute(select(*keep).where(column == user_id)).mappings()
-    return [{key: _iso(value) if isinstance(value, datetime) else value for key, value in row.items()}
+    return [{key: iso_utc(value) if isinstance(value, datetime) else value for key, value in row.items()}
             for row in rows]
 
 
 def export_data(user: User, *, now: datetime | None = None) -> dict[str, Any]:
     """Everything kept about a person, as one JSON-ready dict (sections named after their tables)."""
-    data: dict[str, Any] = {"format": EXPORT_FORMAT, "exported_at": _iso(now or utcnow()),
+    data: dict[str, Any] = {"format": EXPORT_FORMAT, "exported_at": iso_utc(now or utcnow()),
                             "site": current_app.config["SITE_URL"], "account": _account(user)}
     data.update({name: build(user.id) for name, build in SECTIONS.items()})
     for table, column in person_links():
@@ -154,6 +161,12 @@ def export_data(user: User, *, now: datetime | None = None) -> dict[str, Any]:
 def export_json(user: User) -> str:
     """The export as pretty-printed UTF-8 JSON text."""
     return json.dumps(export_data(user), ensure_ascii=False, indent=2, default=str)
+
+
+def record_export(actor: User, user: User) -> None:
+    """Note in the audit log that a manager downloaded a person's data (a GET that writes: its own transaction)."""
+    begin_write()
+    audit.record(actor, "personal_data_exported", "user", user.id)
 
 
 def export_filename(user: User, now: datetime | None = None) -> str:
@@ -182,7 +195,7 @@ class DeletionSummary:
 def _guard(actor: User | None, user: User) -> None:
     """Managers cannot delete themselves in the manager area; the last active manager always stays."""
     if actor is not None and actor.id == user.id:
-        raise PrivacyError("self")
+        raise PrivacyError("self_delete")
     if user.role == "manager" and user.active:
         others = db.session.scalars(select(User.id).where(User.role == "manager", User.active.is_(True),
                                                           User.id != user.id).with_for_update()).all()
@@ -312,11 +325,6 @@ def _unlink_others(user_id: int) -> None:
             db.session.execute(update(table).where(column == user_id).values({column.name: None}))
 
 
-def find_person(user_id: int) -> User | None:
-    """A person by id, or None."""
-    return db.session.get(User, user_id)
-
-
 # --- retention ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -348,5 +356,5 @@ def purge(accounts: list[Inactive], *, withdraw_certificates: bool) -> list[Dele
 
 
 __all__ = ["export_data", "export_json", "export_filename", "delete_account", "DeletionSummary", "PrivacyError",
-           "inactive_accounts", "mask_email", "purge", "person_links", "erase_text_answers", "find_person",
+           "inactive_accounts", "mask_email", "purge", "person_links", "erase_text_answers",
            "CERTIFICATE_CHOICES"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import render
+from ..content import render
 
 MAX_PAGE_BYTES = 200_000
 
 
 @dataclass(frozen=True)
-class Page:
+class OperatorPage:
     """A rendered page: its title (the first `# ` heading) and sanitized body HTML."""
 
     title: str
@@ -18,7 +18,7 @@ class Page:
     lang: str
 
 
-def load_page(pages_dir: str | Path, name: str, lang: str) -> Page | None:
+def load_page(pages_dir: str | Path, name: str, lang: str) -> OperatorPage | None:
     """The page in the reader's language, else English; None when no file exists."""
     folder = Path(pages_dir)
     for candidate_lang, filename in ((lang, f"{name}.{lang}.md"), ("en", f"{name}.md")):
@@ -27,7 +27,7 @@ def load_page(pages_dir: str | Path, name: str, lang: str) -> Page | None:
             text = path.read_text("utf-8-sig")
             title, _, body = _split_title(text)
             html, _toc = render(body, asset_base="/")
-            return Page(title=title or name.title(), html=html, lang=candidate_lang)
+            return OperatorPage(title=title or name.title(), html=html, lang=candidate_lang)
     return None
 
 

@@ -1,4 +1,5 @@
-"""Manager actions: each one changes state, writes the audit log, and flushes; the view commits.
+"""Manager actions on people, certificates, invites and content: each one checks its rules, changes state,
+writes the audit log, and flushes; the view commits.
 
 The rules that protect the platform live here, not in the views: nobody demotes or deactivates
 themselves, and the last active manager always stays.
@@ -9,12 +10,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from .. import accounts, learning
-from ..audit import record
 from ..content import Course, Lesson
-from ..credentials import issuing
 from ..extensions import db
 from ..models import ROLES, Certificate, Invite, User, utcnow
+from . import accounts, certificates, progress, quizzes
+from .audit import record
 
 
 class ActionRefused(Exception):
@@ -47,13 +47,13 @@ def grant_attempt(actor: User, user: User, course: Course, lesson: Lesson) -> No
         raise ActionRefused("no_quiz")
     if quiz.max_attempts is None:
         raise ActionRefused("unlimited")
-    learning.grant_attempt(user.id, course.slug, lesson.slug, actor)
+    quizzes.grant_attempt(user.id, course.slug, lesson.slug, actor)
     record(actor, "attempt_granted", "user", user.id, course=course.slug, lesson=lesson.slug)
 
 
 def reset_lesson(actor: User, user: User, course: Course, lesson: Lesson) -> None:
     """Forget a lesson's completion (attempts stay as history)."""
-    learning.reset_lesson(user.id, course.slug, lesson.slug)
+    progress.reset_lesson(user.id, course.slug, lesson.slug)
     record(actor, "lesson_reset", "user", user.id, course=course.slug, lesson=lesson.slug)
 
 
@@ -89,7 +89,7 @@ def change_role(actor: User, user: User, role: str) -> bool:
 
 def revoke_certificate(actor: User, cert: Certificate, reason: str) -> bool:
     """Revoke a certificate with a reason; False (and no audit row) when it was already revoked."""
-    if not issuing.revoke(cert, reason):
+    if not certificates.revoke(cert, reason):
         return False
     record(actor, "certificate_revoked", "certificate", cert.id, user_id=cert.user_id, reason=reason.strip())
     return True

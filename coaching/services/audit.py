@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
-from .logs import log_event
-from .models import AuditLog, User
+from ..extensions import db
+from ..logs import log_event
+from ..models import AuditLog, User
+from .paging import Page, page_of
 
 MAX_DETAIL_LENGTH = 300
 
@@ -39,7 +39,7 @@ def record(actor: User | None, action: str, target_type: str | None, target_id: 
 
 
 def entries(*, page: int = 1, per_page: int = 50, target_type: str | None = None,
-            target_id: Any = None) -> Pagination:
+            target_id: Any = None) -> Page:
     """A page of audit rows, newest first, optionally for one target."""
     query = select(AuditLog).options(joinedload(AuditLog.actor)).order_by(AuditLog.created_at.desc(),
                                                                           AuditLog.id.desc())
@@ -47,7 +47,7 @@ def entries(*, page: int = 1, per_page: int = 50, target_type: str | None = None
         query = query.where(AuditLog.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditLog.target_id == str(target_id))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=200)
+    return page_of(query, page=page, per_page=per_page)
 
 
 def recent_for(target_type: str, target_id: Any, limit: int = 20) -> list[AuditLog]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from limits import RateLimitItemPerMinute
 
-from .extensions import limiter
+from ..extensions import limiter
 
 
 def _item() -> RateLimitItemPerMinute:

@@ -4,6 +4,7 @@ Functions add and flush; the caller (a view or a command) commits.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -14,18 +15,18 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from .extensions import db
-from .models import Invite, PasswordReset, User, utcnow
+from ..extensions import db
+from ..models import Invite, PasswordReset, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 RESET_LIFETIME = timedelta(hours=1)
 INVITE_LIFETIME = timedelta(days=14)
-
 
 
 @lru_cache(maxsize=4)
@@ -42,8 +43,6 @@ def _hasher() -> PasswordHasher:
 
 def _cost() -> tuple[int, int]:
     """(time cost, memory KiB) from the app config; tests lower them to stay fast."""
-    from flask import current_app, has_app_context
-
     if has_app_context():
         return current_app.config.get("ARGON2_TIME_COST", 3), current_app.config.get("ARGON2_MEMORY_KIB", 65536)
     return 3, 65536
@@ -86,10 +85,8 @@ def check_password(user: User | None, password: str) -> bool:
     """Verify a password; with no user, burn the same time on a dummy hash. Rehashes old formats."""
     hasher, dummy = _hasher_for(*_cost())
     if user is None or not user.password_hash:
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(dummy, password)
-        except VerificationError:
-            pass
         return False
     try:
         hasher.verify(user.password_hash, password)
@@ -100,13 +97,18 @@ def check_password(user: User | None, password: str) -> bool:
     return True
 
 
+def find_user(user_id: int) -> User | None:
+    """A person by id (affiliate or manager), or None."""
+    return db.session.get(User, user_id)
+
+
 def find_user_by_email(email: str) -> User | None:
     """The user with this email (any letter case), or None."""
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-# The columns every signed-in request needs: the session check, the role, the language, the cache key.
-SESSION_COLUMNS = ("id", "role", "active", "language", "session_token", "progress_version")
+# The columns every signed-in request needs: the session check, the role, the language.
+SESSION_COLUMNS = ("id", "role", "active", "language", "session_token")
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -175,6 +177,20 @@ def create_user(*, email: str, name: str, password: str | None, role: str = "aff
     return user
 
 
+def register(*, email: str, name: str, password: str, language: str | None, invite: Invite | None) -> User:
+    """Create an affiliate account from the registration form, claiming the invite it came with (if any).
+
+    Raises AccountError: invite_email (the invite is bound to another address), email_taken, a password
+    rule, or invite_invalid (the invite was used in the meantime).
+    """
+    if invite is not None and invite.email and normalize_email(email) != invite.email:
+        raise AccountError("invite_email")
+    user = create_user(email=email, name=name, password=password, language=language)
+    if invite is not None:
+        claim_invite(invite, user)
+    return user
+
+
 def set_password(user: User, password: str) -> None:
     """Change a password and end every existing session of that person."""
     problem = password_problem(password, email=user.email, name=user.name)
@@ -228,7 +244,8 @@ def use_password_reset(token: str, password: str) -> User:
     return user
 
 
-def create_invite(*, created_by: User | None, email: str | None = None, now: datetime | None = None) -> tuple[Invite, str]:
+def create_invite(*, created_by: User | None, email: str | None = None,
+                  now: datetime | None = None) -> tuple[Invite, str]:
     """A single-use invite valid for 14 days, optionally bound to one email; returns it and its token."""
     now = now or utcnow()
     token = secrets.token_urlsafe(24)
@@ -238,6 +255,11 @@ def create_invite(*, created_by: User | None, email: str | None = None, now: dat
     db.session.add(invite)
     db.session.flush()
     return invite, token
+
+
+def find_invite(invite_id: int) -> Invite | None:
+    """An invite by id, or None."""
+    return db.session.get(Invite, invite_id)
 
 
 def find_valid_invite(token: str | None, *, now: datetime | None = None) -> Invite | None:
@@ -258,3 +280,16 @@ def claim_invite(invite: Invite, user: User) -> None:
     ).rowcount
     if claimed != 1:
         raise AccountError("invite_invalid")
+
+
+def update_profile(user: User, *, name: str, language: str | None) -> None:
+    """Save the name printed on future certificates and the preferred interface language."""
+    user.name = name.strip()
+    user.language = language or None
+    db.session.flush()
+
+
+def set_language(user: User, language: str) -> None:
+    """Remember a signed-in person's interface language (the footer's switch)."""
+    user.language = language
+    db.session.flush()

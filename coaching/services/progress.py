@@ -1,0 +1,124 @@
+"""Lesson completion and course status: what a person has done, and the reading activity of a course."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from ..content import Course, Lesson
+from ..extensions import db
+from ..models import CourseEnrollment, LessonProgress, User, utcnow
+from .certificates import issue_certificate
+from .db import begin_write, insert_ignore
+
+ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    """A person's progress in one course, counted over the lessons that exist now."""
+
+    done: frozenset[str]
+    total: int
+    percent: int
+    next_lesson: Lesson | None
+    started_at: datetime | None
+    last_activity_at: datetime | None
+    completed: bool
+
+    @property
+    def started(self) -> bool:
+        """True once the person opened a lesson or completed one."""
+        return self.started_at is not None or bool(self.done)
+
+
+def completed_slugs(user_id: int, course_slug: str) -> set[str]:
+    """Slugs of the lessons this person completed in a course (including lessons that no longer exist)."""
+    rows = db.session.scalars(select(LessonProgress.lesson_slug).where(
+        LessonProgress.user_id == user_id, LessonProgress.course_slug == course_slug))
+    return set(rows)
+
+
+def _status(course: Course, done_all: set[str], enrollment: CourseEnrollment | None) -> CourseStatus:
+    """Build a CourseStatus from completed slugs and the enrollment row."""
+    existing = [lesson.slug for lesson in course.lessons]
+    done = frozenset(slug for slug in existing if slug in done_all)
+    total = len(existing)
+    percent = (100 * len(done)) // total if total else 0
+    next_lesson = next((lesson for lesson in course.lessons if lesson.slug not in done), None)
+    return CourseStatus(done=done, total=total, percent=percent, next_lesson=next_lesson,
+                        started_at=enrollment.started_at if enrollment else None,
+                        last_activity_at=enrollment.last_activity_at if enrollment else None,
+                        completed=total > 0 and len(done) == total)
+
+
+def course_status(user_id: int, course: Course) -> CourseStatus:
+    """One person's progress in one course."""
+    enrollment = db.session.scalar(select(CourseEnrollment).where(
+        CourseEnrollment.user_id == user_id, CourseEnrollment.course_slug == course.slug))
+    return _status(course, completed_slugs(user_id, course.slug), enrollment)
+
+
+def statuses_for(user_id: int, courses: Sequence[Course]) -> dict[str, CourseStatus]:
+    """Progress in several courses with two queries (catalog and dashboard)."""
+    done: dict[str, set[str]] = {}
+    for course_slug, lesson_slug in db.session.execute(
+            select(LessonProgress.course_slug, LessonProgress.lesson_slug).where(LessonProgress.user_id == user_id)):
+        done.setdefault(course_slug, set()).add(lesson_slug)
+    enrollments = {e.course_slug: e for e in db.session.scalars(
+        select(CourseEnrollment).where(CourseEnrollment.user_id == user_id))}
+    return {c.slug: _status(c, done.get(c.slug, set()), enrollments.get(c.slug)) for c in courses}
+
+
+def record_activity(user: User, course_slug: str, *, now: datetime | None = None) -> None:
+    """Note that a person is working on a course: starts the enrollment once, then moves last activity."""
+    now = now or utcnow()
+    inserted = insert_ignore(CourseEnrollment, {"user_id": user.id, "course_slug": course_slug, "started_at": now,
+                                                "last_activity_at": now}, conflict=["user_id", "course_slug"])
+    if not inserted:
+        db.session.execute(update(CourseEnrollment).where(
+            CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course_slug,
+            CourseEnrollment.last_activity_at < now).values(last_activity_at=now))
+    db.session.execute(update(User).where(User.id == user.id).values(last_seen_at=now))
+
+
+def note_reading(user: User, course: Course, status: CourseStatus, *, now: datetime | None = None) -> bool:
+    """Record that a lesson of the course is being read, at most every few minutes; True when it wrote.
+
+    A GET that writes: the write gets its own transaction with SQLite's write lock taken first.
+    """
+    now = now or utcnow()
+    if status.last_activity_at is not None and now - status.last_activity_at < ACTIVITY_RESOLUTION:
+        return False
+    begin_write()
+    record_activity(user, course.slug, now=now)
+    return True
+
+
+def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str, language: str) -> bool:
+    """Record a completed lesson once (idempotent); completing the last one issues the certificate.
+
+    `language` is the reader's, for the certificate. True when this call recorded the completion.
+    """
+    inserted = insert_ignore(LessonProgress, {"user_id": user.id, "course_slug": course.slug,
+                                              "lesson_slug": lesson.slug, "content_hash": content_hash,
+                                              "completed_at": utcnow()},
+                             conflict=["user_id", "course_slug", "lesson_slug"])
+    record_activity(user, course.slug)
+    if course_status(user.id, course).completed:
+        db.session.execute(update(CourseEnrollment).where(
+            CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course.slug,
+            CourseEnrollment.completed_at.is_(None)).values(completed_at=utcnow()))
+        issue_certificate(user, course, language)
+    return inserted
+
+
+def reset_lesson(user_id: int, course_slug: str, lesson_slug: str) -> None:
+    """Forget a lesson's completion (manager action); attempts stay as history."""
+    db.session.execute(LessonProgress.__table__.delete().where(
+        LessonProgress.user_id == user_id, LessonProgress.course_slug == course_slug,
+        LessonProgress.lesson_slug == lesson_slug))
+    db.session.execute(update(CourseEnrollment).where(
+        CourseEnrollment.user_id == user_id, CourseEnrollment.course_slug == course_slug).values(completed_at=None))

@@ -1,0 +1,125 @@
+"""CSV exports, streamed in constant memory with every cell safe for spreadsheets."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from ...content import Catalog
+from ...extensions import db
+from ...models import Certificate, CourseEnrollment, LessonProgress, QuizAttempt, User, iso_utc
+from .. import audit
+from ..db import begin_write
+from .common import aware, is_affiliate
+
+EXPORT_CHUNK = 500
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+PROGRESS_HEADER = ["name", "email", "course", "lessons done", "lessons total", "percent", "started",
+                   "last activity", "completed", "certificate id"]
+ATTEMPTS_HEADER = ["attempt id", "name", "email", "course", "lesson", "language", "version", "submitted",
+                   "score", "total", "percent", "passed", "answers"]
+
+
+def neutralize(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _cell_time(value: datetime | None) -> str:
+    """A UTC timestamp for a CSV cell ("2026-03-01 09:30:00+00:00"; empty for none)."""
+    return iso_utc(aware(value), sep=" ") or ""
+
+
+def record_download(actor: User, kind: str) -> None:
+    """Note in the audit log that a manager downloaded an export (a GET that writes: its own write transaction)."""
+    begin_write()
+    audit.record(actor, "export_downloaded", "export", kind)
+
+
+def csv_stream(header: list[str], rows: Iterable[Sequence[Any]], flush_at: int = 64 * 1024) -> Iterator[str]:
+    """UTF-8 CSV text in pieces: a BOM (so spreadsheets read umlauts right), the header, the rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralize(value) for value in row])
+        if buffer.tell() >= flush_at:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _lessons_of(cat: Catalog) -> dict[str, list[str]]:
+    """Current lesson slugs per course."""
+    return {course.slug: [lesson.slug for lesson in course.lessons] for course in cat.courses}
+
+
+def progress_rows(cat: Catalog, chunk: int = EXPORT_CHUNK) -> Iterator[list[Any]]:
+    """One row per affiliate and started course, read in chunks of affiliates (keyset on the user id)."""
+    lessons = _lessons_of(cat)
+    last_id = 0
+    while True:
+        users = db.session.execute(select(User.id, User.name, User.email).where(
+            is_affiliate(), User.id > last_id).order_by(User.id).limit(chunk)).all()
+        if not users:
+            return
+        last_id = users[-1].id
+        yield from _progress_chunk(users, lessons)
+
+
+def _progress_chunk(users: list[Any], lessons: dict[str, list[str]]) -> Iterator[list[Any]]:
+    """The export rows of one chunk of affiliates: three IN queries."""
+    ids = [u.id for u in users]
+    people = {u.id: u for u in users}
+    enrollments = db.session.execute(select(CourseEnrollment).where(CourseEnrollment.user_id.in_(ids))
+                                     .order_by(CourseEnrollment.user_id, CourseEnrollment.course_slug)).scalars()
+    current = [and_(LessonProgress.course_slug == c, LessonProgress.lesson_slug.in_(s))
+               for c, s in lessons.items() if s]
+    done: dict[tuple[int, str], int] = {}
+    if current:
+        done = {(uid, c): int(n) for uid, c, n in db.session.execute(
+            select(LessonProgress.user_id, LessonProgress.course_slug, func.count())
+            .where(LessonProgress.user_id.in_(ids), or_(*current))
+            .group_by(LessonProgress.user_id, LessonProgress.course_slug))}
+    certs = {(uid, c): cid for uid, c, cid in db.session.execute(
+        select(Certificate.user_id, Certificate.course_slug, Certificate.id).where(
+            Certificate.user_id.in_(ids), Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None),
+            Certificate.withdrawn_at.is_(None)))}
+    for enrollment in enrollments:
+        person = people[enrollment.user_id]
+        key = (enrollment.user_id, enrollment.course_slug)
+        total = len(lessons.get(enrollment.course_slug, []))
+        count = done.get(key, 0)
+        yield [person.name, person.email, enrollment.course_slug, count, total,
+               (100 * count) // total if total else 0, _cell_time(enrollment.started_at),
+               _cell_time(enrollment.last_activity_at), _cell_time(enrollment.completed_at), certs.get(key, "")]
+    db.session.expunge_all()  # enrollments were loaded as objects: keep the identity map small
+
+
+def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
+    """One row per quiz attempt, oldest first, read in chunks (keyset on the attempt id)."""
+    last_id = 0
+    columns = (QuizAttempt.id, User.name, User.email, QuizAttempt.course_slug, QuizAttempt.lesson_slug,
+               QuizAttempt.language, QuizAttempt.content_hash, QuizAttempt.created_at, QuizAttempt.score,
+               QuizAttempt.total, QuizAttempt.percent, QuizAttempt.passed, QuizAttempt.answers)
+    while True:
+        rows = db.session.execute(select(*columns).outerjoin(User, User.id == QuizAttempt.user_id)
+                                  .where(QuizAttempt.id > last_id).order_by(QuizAttempt.id).limit(chunk)).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        for (aid, name, email, course, lesson, language, content_hash, created, score, total, percent, passed,
+             answers) in rows:
+            yield [aid, name or "", email or "", course, lesson, language, content_hash[:12], _cell_time(created),
+                   score, total, percent, "yes" if passed else "no",
+                   json.dumps(answers, ensure_ascii=False, sort_keys=True, separators=(",", ":"))]

@@ -1,0 +1,170 @@
+"""The figures of the manager overview: activity, completions, failed quizzes, idle affiliates, drop-off."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from ...content import Catalog
+from ...extensions import db
+from ...models import Certificate, CourseEnrollment, LessonProgress, QuizAttempt, User, utcnow
+from .common import aware, is_affiliate, lesson_title
+
+WINDOW_DAYS = 30
+INACTIVE_DAYS = 14
+CHART_WEEKS = 12
+
+@dataclass(frozen=True)
+class FailedQuiz:
+    """A quiz with its failed and total attempt counts."""
+
+    course_slug: str
+    lesson_slug: str
+    title: str
+    failed: int
+    attempts: int
+
+    @property
+    def fail_percent(self) -> int:
+        """Share of attempts that failed, in percent."""
+        return round(100 * self.failed / self.attempts) if self.attempts else 0
+
+
+@dataclass(frozen=True)
+class InactiveAffiliate:
+    """An affiliate without activity for a while who has an unfinished course."""
+
+    user_id: int
+    name: str
+    email: str
+    last_activity_at: datetime
+    unfinished: int
+
+
+@dataclass(frozen=True)
+class DropOff:
+    """How many affiliates started a course and how many completed each lesson, in course order."""
+
+    course_slug: str
+    title: str
+    started: int
+    lessons: list[tuple[str, str, int]]  # (lesson slug, title, completed count)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The figures of the manager's overview page."""
+
+    active_affiliates: int
+    seen_recently: int
+    starts: int
+    completions: int
+    certificates: int
+    certificates_recent: int
+    failed_quizzes: list[FailedQuiz]
+    inactive: list[InactiveAffiliate]
+    inactive_total: int
+    weekly_completions: list[tuple[date, int]]
+    drop_off: list[DropOff]
+    window_days: int = WINDOW_DAYS
+    inactive_days: int = INACTIVE_DAYS
+
+
+def overview(cat: Catalog, lang: str = "en", *, now: datetime | None = None) -> Overview:
+    """Every figure of the overview page, each from one small aggregate query."""
+    now = now or utcnow()
+    since = now - timedelta(days=WINDOW_DAYS)
+    inactive, inactive_total = inactive_affiliates(now=now)
+    return Overview(
+        active_affiliates=count_active_affiliates(), seen_recently=count_active_affiliates(since=since),
+        starts=count_starts(since), completions=count_completions(since), certificates=count_certificates(),
+        certificates_recent=count_certificates(since), failed_quizzes=most_failed_quizzes(cat, lang),
+        inactive=inactive, inactive_total=inactive_total, weekly_completions=weekly_completions(now=now),
+        drop_off=drop_off(cat, lang))
+
+
+def count_active_affiliates(since: datetime | None = None) -> int:
+    """Affiliates whose account is active (and, with `since`, who were active since then)."""
+    query = select(func.count()).select_from(User).where(is_affiliate(), User.active.is_(True))
+    if since is not None:
+        query = query.where(User.last_seen_at >= since)
+    return db.session.scalar(query) or 0
+
+
+def count_starts(since: datetime) -> int:
+    """Courses started by affiliates since a moment."""
+    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).outerjoin(
+        User, User.id == CourseEnrollment.user_id).where(is_affiliate(), CourseEnrollment.started_at >= since)) or 0
+
+
+def count_completions(since: datetime) -> int:
+    """Courses completed by affiliates since a moment."""
+    return db.session.scalar(select(func.count()).select_from(CourseEnrollment).outerjoin(
+        User, User.id == CourseEnrollment.user_id).where(is_affiliate(),
+                                                         CourseEnrollment.completed_at >= since)) or 0
+
+
+def count_certificates(since: datetime | None = None) -> int:
+    """Certificates issued (all time, or since a moment), whatever their status now."""
+    query = select(func.count()).select_from(Certificate)
+    if since is not None:
+        query = query.where(Certificate.issued_at >= since)
+    return db.session.scalar(query) or 0
+
+def most_failed_quizzes(cat: Catalog, lang: str = "en", limit: int = 5) -> list[FailedQuiz]:
+    """The quizzes with the most failed affiliate attempts (all time)."""
+    failed = func.sum(case((QuizAttempt.passed.is_(False), 1), else_=0))
+    rows = db.session.execute(
+        select(QuizAttempt.course_slug, QuizAttempt.lesson_slug, failed.label("failed"), func.count().label("n"))
+        .outerjoin(User, User.id == QuizAttempt.user_id).where(is_affiliate())
+        .group_by(QuizAttempt.course_slug, QuizAttempt.lesson_slug)
+        .having(failed > 0).order_by(failed.desc(), QuizAttempt.course_slug, QuizAttempt.lesson_slug).limit(limit))
+    return [FailedQuiz(c, lsn, lesson_title(cat, c, lsn, lang), int(f), int(n)) for c, lsn, f, n in rows]
+
+
+def inactive_affiliates(*, now: datetime | None = None, days: int = INACTIVE_DAYS,
+                        limit: int = 10) -> tuple[list[InactiveAffiliate], int]:
+    """Active affiliates with an unfinished course and no activity for `days` days, longest idle first."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    last = func.max(CourseEnrollment.last_activity_at)
+    unfinished = func.sum(case((CourseEnrollment.completed_at.is_(None), 1), else_=0))
+    grouped = (select(User.id, User.name, User.email, last.label("last"), unfinished.label("unfinished"))
+               .join(CourseEnrollment, CourseEnrollment.user_id == User.id)
+               .where(is_affiliate(), User.active.is_(True))
+               .group_by(User.id, User.name, User.email).having(last < cutoff, unfinished > 0))
+    total = db.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
+    rows = db.session.execute(grouped.order_by(last, User.id).limit(limit))
+    return [InactiveAffiliate(uid, name, email, aware(last_at), int(n)) for uid, name, email, last_at, n in rows], total
+
+def week_starts(now: datetime, weeks: int = CHART_WEEKS) -> list[datetime]:
+    """The Monday 00:00 UTC of the last `weeks` weeks, oldest first, plus the start of next week."""
+    today = now.astimezone(UTC).date()
+    this_monday = datetime.combine(today - timedelta(days=today.weekday()), time(), tzinfo=UTC)
+    return [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks + 1)]
+
+
+def weekly_completions(*, now: datetime | None = None, weeks: int = CHART_WEEKS) -> list[tuple[date, int]]:
+    """Course completions by affiliates per week (Monday to Sunday, UTC), oldest week first; one query."""
+    bounds = week_starts(now or utcnow(), weeks)
+    column = CourseEnrollment.completed_at
+    sums = [func.sum(case((and_(column >= start, column < end), 1), else_=0))
+            for start, end in zip(bounds, bounds[1:])]
+    row = db.session.execute(select(*sums).select_from(CourseEnrollment).outerjoin(
+        User, User.id == CourseEnrollment.user_id).where(is_affiliate(), column >= bounds[0])).one()
+    return [(start.date(), int(value or 0)) for start, value in zip(bounds, row)]
+
+
+def drop_off(cat: Catalog, lang: str = "en") -> list[DropOff]:
+    """Per course: affiliates who started it, and how many completed each lesson (two grouped queries)."""
+    started = {slug: n for slug, n in db.session.execute(
+        select(CourseEnrollment.course_slug, func.count()).outerjoin(User, User.id == CourseEnrollment.user_id)
+        .where(is_affiliate()).group_by(CourseEnrollment.course_slug))}
+    done = {(c, lsn): n for c, lsn, n in db.session.execute(
+        select(LessonProgress.course_slug, LessonProgress.lesson_slug, func.count())
+        .outerjoin(User, User.id == LessonProgress.user_id).where(is_affiliate())
+        .group_by(LessonProgress.course_slug, LessonProgress.lesson_slug))}
+    return [DropOff(course.slug, course.text(lang).title, int(started.get(course.slug, 0)),
+                    [(lesson.slug, lesson.text(lang)[0].title, int(done.get((course.slug, lesson.slug), 0)))
+                     for lesson in course.lessons])
+            for course in cat.courses if course.lessons]
