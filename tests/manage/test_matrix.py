@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from coaching.services import catalog
-from coaching.services.reports import matrix
+from coaching.services.reports import matrix as matrix_report
 
 from .conftest import answers
 
@@ -27,7 +27,7 @@ def people(world):
 def matrix(app, **options):
     """The demo course's matrix page as the service returns it."""
     with app.app_context():
-        return matrix.course_matrix(catalog.catalog().course("demo"), **options)
+        return matrix_report.course_matrix(catalog.catalog().course("demo"), **options)
 
 
 def test_cells_show_done_passed_failed_and_not_started(app, people):
@@ -104,6 +104,6 @@ def test_bench_entry_point_needs_no_catalog(app, world):
     uid = world.user("Bench Person")
     world.complete_welcome(uid)
     with app.app_context():
-        page = matrix.progress_matrix("demo", ["welcome", "headlines", "gone"], quiz_slugs=["headlines"],
+        page = matrix_report.progress_matrix("demo", ["welcome", "headlines", "gone"], quiz_slugs=["headlines"],
                                        sort="progress", per_page=50)
     assert page.total == 1 and [c.state for c in page.items[0].cells] == ["done", "todo", "todo"]
