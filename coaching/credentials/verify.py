@@ -97,25 +97,35 @@ class CredentialFileError(ValueError):
         self.code = code
 
 
-def _name_tree_entries(node: object, depth: int = 0, seen: list | None = None) -> list[tuple[str, object]]:
-    """Flatten a PDF name tree (``/Names`` pairs and ``/Kids``) with limits on depth and size."""
-    seen = [] if seen is None else seen
-    node = node.get_object() if hasattr(node, "get_object") else node
-    if not isinstance(node, DictionaryObject) or depth > _NAME_TREE_MAX_DEPTH:
-        return seen
-    names = node.get("/Names")
-    names = names.get_object() if names is not None else None
-    if isinstance(names, ArrayObject):
-        for i in range(0, len(names) - 1, 2):
-            seen.append((str(names[i].get_object()), names[i + 1]))
-            if len(seen) > _NAME_TREE_MAX_ENTRIES:
+def _name_tree_entries(tree: object) -> list[tuple[str, object]]:
+    """Flatten a PDF name tree (``/Names`` pairs and ``/Kids``), visiting a bounded number of nodes.
+
+    The budget counts nodes and entries together, so a tree whose /Kids point back at themselves (or fan
+    out widely) costs at most a few hundred steps.
+    """
+    entries: list[tuple[str, object]] = []
+    budget = _NAME_TREE_MAX_ENTRIES
+    pending = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        budget -= 1
+        if budget < 0:
+            raise CredentialFileError("damaged", "the PDF's attachment list is too large or loops")
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if not isinstance(node, DictionaryObject) or depth > _NAME_TREE_MAX_DEPTH:
+            continue
+        names = node.get("/Names")
+        names = names.get_object() if names is not None else None
+        if isinstance(names, ArrayObject):
+            budget -= len(names) // 2
+            if budget < 0:
                 raise CredentialFileError("damaged", "the PDF lists too many attachments")
-    kids = node.get("/Kids")
-    kids = kids.get_object() if kids is not None else None
-    if isinstance(kids, ArrayObject):
-        for kid in kids:
-            _name_tree_entries(kid, depth + 1, seen)
-    return seen
+            entries += [(str(names[i].get_object()), names[i + 1]) for i in range(0, len(names) - 1, 2)]
+        kids = node.get("/Kids")
+        kids = kids.get_object() if kids is not None else None
+        if isinstance(kids, ArrayObject):
+            pending += [(kid, depth + 1) for kid in reversed(kids)]
+    return entries
 
 
 def _file_names(filespec: DictionaryObject) -> set[str]:

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fpdf import FPDF
 from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
 from coaching.credentials.openbadges import build_credential
 from coaching.credentials.pdf import render_certificate_pdf
@@ -362,6 +363,14 @@ def test_a_pdf_with_a_garbage_attachment(content):
     assert refusal(pdf_with_attachments(("credential.jwt", content))) == "bad_attachment"
 
 
+def test_an_attachment_with_another_encoding_is_refused(keyring):
+    """Only FlateDecode (or no filter) is inflated, by our bounded reader; LZW and friends are refused."""
+    data = pdf_with_attachments(("credential.jwt", sign(keyring).encode()))
+    assert data.count(b"/Filter /FlateDecode") >= 1
+    data = data.replace(b"/Filter /FlateDecode", b"/Filter /LZWDecode  ")  # same length: offsets hold
+    assert refusal(data) == "bad_attachment"
+
+
 def test_an_encrypted_pdf(certificate_pdf):
     """Encrypted (even with an empty user password): refused before looking inside."""
     data = pypdf_written(lambda w: (w.append(io.BytesIO(certificate_pdf)),
@@ -405,6 +414,19 @@ def test_pdf_parser_errors_never_escape():
     for data in (b"%PDF-1.4\n%%EOF", b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF",
                  b"%PDF-1.4\n" + b"[" * 10_000 + b"\n%%EOF", b"%PDF-" + bytes(range(256)) * 20 + b"%%EOF"):
         assert refusal(data) in {"damaged", "no_credential"}
+
+
+def test_a_name_tree_that_loops_is_refused_quickly():
+    """/Kids pointing back at their own node (twice per level) cannot make the reader walk forever."""
+    def looping_tree(writer):
+        node = DictionaryObject()
+        ref = writer._add_object(node)
+        node[NameObject("/Kids")] = ArrayObject([ref, ref])
+        writer._root_object[NameObject("/Names")] = writer._add_object(
+            DictionaryObject({NameObject("/EmbeddedFiles"): ref}))
+    start = time.perf_counter()
+    assert refusal(pypdf_written(looping_tree)) == "damaged"
+    assert time.perf_counter() - start < 1.0
 
 
 def test_read_credential_file_takes_a_jwt_text_file(keyring):
