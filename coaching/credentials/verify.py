@@ -528,7 +528,8 @@ def verify_token(token: object, *, jwks: object, issuer_url: str, now: datetime,
 
     ``jwks``: this issuer's JWK Set (old keys included). Revocation: either ``status_lookup(list_url,
     position)`` answering True (revoked), False or None (unknown), or ``status_list_jwt``, the signed status
-    list credential, verified with the same keys. Neither: the status check is skipped.
+    list credential, verified with the same keys. Neither: the status check is skipped. Errors raised by
+    ``status_lookup`` (a database failure) propagate: they are the caller's, not the credential's.
     Outcomes: valid, expired (signature good, end date passed), revoked, not_issued_here, invalid.
     """
     if now.tzinfo is None:
