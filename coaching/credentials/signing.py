@@ -4,8 +4,11 @@ Tokens follow the Open Badges 3.0 "JSON Web Token Proof Format" (VC Data Model 2
 the JWT payload *is* the OpenBadgeCredential, with the registered claims ``iss`` (issuer.id),
 ``jti`` (id), ``sub`` (credentialSubject.id), ``nbf`` (validFrom) and ``exp`` (validUntil,
 only when set) added beside it. There is no ``vc`` wrapper claim (that was the VCDM 1.1 form)
-and no ``iat`` (the spec defines none). Header: ``{"alg": "RS256", "kid": <thumbprint>,
-"typ": "JWT"}``; the key is published at ``/.well-known/jwks.json`` under that ``kid``.
+and no ``iat`` (the spec defines none). Header: ``{"alg": "RS256", "kid": <key URL>, "typ": "JWT"}``.
+
+OB 3.0 wants ``kid`` to be a URI that dereferences to the JWK: ``{issuer}/.well-known/jwks/{thumbprint}``,
+the RFC 7638 thumbprint being the last path segment. Tokens signed before that carry the bare thumbprint
+and keep verifying: keys are found by that last segment.
 """
 
 from __future__ import annotations
@@ -32,8 +35,12 @@ __all__ = [
     "KeyRing",
     "UnknownKeyError",
     "build_credential",
+    "find_public_key",
     "init_key_file",
+    "is_thumbprint",
     "jwk_thumbprint",
+    "key_url",
+    "kid_thumbprint",
     "sign_credential",
     "verify_credential_jwt",
 ]
@@ -42,6 +49,9 @@ ALGORITHM = "RS256"
 KEY_SIZES = (2048, 3072)
 DEFAULT_KEY_SIZE = 3072  # NIST's choice for keys meant to outlive 2030
 CLOCK_LEEWAY_SECONDS = 60
+JWKS_PATH = "/.well-known/jwks/"
+# A SHA-256 thumbprint is 32 bytes: 43 base64url characters without padding.
+_THUMBPRINT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class KeyFileError(Exception):
@@ -71,11 +81,44 @@ def public_jwk_members(public_key: rsa.RSAPublicKey) -> dict:
     return {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)}
 
 
-def jwk_thumbprint(public_key: rsa.RSAPublicKey) -> str:
-    """Return the RFC 7638 SHA-256 JWK thumbprint, base64url without padding."""
-    canonical = json.dumps(public_jwk_members(public_key), separators=(",", ":"), sort_keys=True)
+def _members_thumbprint(members: dict) -> str:
+    """Return the RFC 7638 SHA-256 thumbprint of RSA JWK members (e, kty, n as strings)."""
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def jwk_thumbprint(public_key: rsa.RSAPublicKey) -> str:
+    """Return the RFC 7638 SHA-256 JWK thumbprint, base64url without padding."""
+    return _members_thumbprint(public_jwk_members(public_key))
+
+
+def is_thumbprint(text: object) -> bool:
+    """Whether ``text`` has the shape of a SHA-256 JWK thumbprint (43 base64url characters)."""
+    return isinstance(text, str) and len(text) == 43 and set(text) <= _THUMBPRINT_CHARS
+
+
+def key_url(issuer_url: str, thumbprint: str) -> str:
+    """Return the URL a key is published at, which is also its ``kid`` in new tokens."""
+    return f"{issuer_url.rstrip('/')}{JWKS_PATH}{thumbprint}"
+
+
+def kid_thumbprint(kid: object, issuer_url: str | None = None) -> str | None:
+    """Return the thumbprint a ``kid`` names (a bare thumbprint or a key URL), or None.
+
+    With ``issuer_url``, a key URL counts only when it is exactly this issuer's key URL
+    (``{issuer_url}/.well-known/jwks/{thumbprint}``): a kid on another host is not our key.
+    """
+    if is_thumbprint(kid):
+        return kid  # type: ignore[return-value]
+    if not isinstance(kid, str) or JWKS_PATH not in kid:
+        return None
+    prefix, _, thumbprint = kid.rpartition(JWKS_PATH)
+    if not is_thumbprint(thumbprint) or not prefix.startswith(("https://", "http://")):
+        return None
+    if issuer_url is not None and prefix != issuer_url.rstrip("/"):
+        return None
+    return thumbprint
 
 
 def _new_key_entry(key_size: int) -> dict:
@@ -221,14 +264,29 @@ class KeyRing:
         """Return the private key that signs new credentials."""
         return self.keys[self.current]
 
-    def jwks(self) -> dict:
-        """Return the public JWK Set of every key, for ``/.well-known/jwks.json``."""
-        return {
-            "keys": [
-                {**public_jwk_members(key.public_key()), "kid": kid, "alg": ALGORITHM, "use": "sig"}
-                for kid, key in self.keys.items()
-            ]
-        }
+    def public_jwk(self, thumbprint: str, issuer_url: str | None = None) -> dict | None:
+        """Return one public JWK by thumbprint (for ``/.well-known/jwks/<thumbprint>``), or None.
+
+        With ``issuer_url`` its ``kid`` is the key URL, the ``kid`` new tokens carry.
+        """
+        key = self.keys.get(thumbprint) if isinstance(thumbprint, str) else None
+        if key is None:
+            return None
+        kid = key_url(issuer_url, thumbprint) if issuer_url else thumbprint
+        return {**public_jwk_members(key.public_key()), "kid": kid, "alg": ALGORITHM, "use": "sig"}
+
+    def jwks(self, issuer_url: str | None = None) -> dict:
+        """Return the public JWK Set of every key, for ``/.well-known/jwks.json``.
+
+        Without ``issuer_url`` each key is listed once under its thumbprint. With it, each key is
+        listed under its key URL (the ``kid`` of new tokens) and again under its bare thumbprint (the
+        ``kid`` of tokens signed before), so any JOSE library that picks keys by ``kid`` verifies both.
+        """
+        thumbprints = list(self.keys)
+        if not issuer_url:
+            return {"keys": [self.public_jwk(kid) for kid in thumbprints]}
+        return {"keys": [self.public_jwk(kid, issuer_url) for kid in thumbprints]
+                + [self.public_jwk(kid) for kid in thumbprints]}
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -252,10 +310,20 @@ def jwt_claims(credential: dict) -> dict:
     return claims
 
 
-def sign_credential(credential: dict, keyring: KeyRing) -> str:
-    """Sign a credential as a compact VC-JWT (RS256) with the keyring's current key."""
+def sign_credential(credential: dict, keyring: KeyRing, *, issuer_url: str | None = None) -> str:
+    """Sign a credential as a compact VC-JWT (RS256) with the keyring's current key.
+
+    With ``issuer_url`` (which must be the credential's issuer) the header's ``kid`` is the key URL
+    ``{issuer_url}/.well-known/jwks/{thumbprint}``; without it, the bare thumbprint of tokens before
+    issue 17. Pass it once ``/.well-known/jwks/<thumbprint>`` and ``jwks(issuer_url)`` are served.
+    """
     payload = {**credential, **jwt_claims(credential)}
-    headers = {"kid": keyring.current, "typ": "JWT"}
+    kid = keyring.current
+    if issuer_url is not None:
+        if issuer_url.rstrip("/") != payload["iss"].rstrip("/"):
+            raise ValueError(f"issuer_url {issuer_url!r} is not the credential's issuer {payload['iss']!r}")
+        kid = key_url(issuer_url, keyring.current)
+    headers = {"kid": kid, "typ": "JWT"}
     # RSASSA-PKCS1-v1_5 is deterministic: the same credential and key give the same token,
     # which keeps rendered PDFs byte-identical.
     return jwt.encode(payload, keyring.current_key, algorithm=ALGORITHM, headers=headers)
@@ -267,6 +335,29 @@ def _jwk_list(jwks: object) -> list[dict]:
     return [key for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
 
 
+def find_public_key(thumbprint: str, jwks: object) -> jwt.PyJWK:
+    """Return the RS256 public key with this RFC 7638 thumbprint from a JWK Set.
+
+    A key is taken when its ``kid`` names the thumbprint (bare or as a key URL) and its members
+    really have that thumbprint, so a key listed under another key's kid is never used.
+    """
+    for jwk in _jwk_list(jwks):
+        if kid_thumbprint(jwk.get("kid")) != thumbprint or jwk.get("kty") != "RSA":
+            continue
+        if jwk.get("alg", ALGORITHM) != ALGORITHM:
+            continue
+        public = {name: jwk.get(name) for name in ("e", "kty", "n")}  # never private parts
+        if not all(isinstance(value, str) for value in public.values()):
+            raise CredentialVerificationError(f"key {thumbprint!r} is malformed")
+        if _members_thumbprint(public) != thumbprint:
+            raise CredentialVerificationError(f"key listed as {thumbprint!r} has another thumbprint")
+        try:
+            return jwt.PyJWK(public, algorithm=ALGORITHM)
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise CredentialVerificationError(f"key {thumbprint!r} is malformed: {exc}") from None
+    raise UnknownKeyError(f"no RSA key with thumbprint {thumbprint!r} in the key set")
+
+
 def _public_key_for(token: str, jwks: dict) -> jwt.PyJWK:
     """Pick the RSA key named by the token's kid, refusing anything but RS256."""
     try:
@@ -276,14 +367,10 @@ def _public_key_for(token: str, jwks: dict) -> jwt.PyJWK:
     if header.get("alg") != ALGORITHM:
         raise CredentialVerificationError(f"algorithm {header.get('alg')!r} is not accepted")
     kid = header.get("kid")
-    for jwk in _jwk_list(jwks):
-        if jwk.get("kid") == kid and jwk.get("kty") == "RSA" and jwk.get("alg", ALGORITHM) == ALGORITHM:
-            public = {name: jwk.get(name) for name in ("kty", "n", "e")}  # never private parts
-            try:
-                return jwt.PyJWK(public, algorithm=ALGORITHM)
-            except jwt.PyJWTError as exc:
-                raise CredentialVerificationError(f"key {kid!r} is malformed: {exc}") from None
-    raise UnknownKeyError(f"no RSA key with kid {kid!r} in the key set")
+    thumbprint = kid_thumbprint(kid)
+    if thumbprint is None:
+        raise UnknownKeyError(f"kid {kid!r} names no key of this issuer")
+    return find_public_key(thumbprint, jwks)
 
 
 def _check_claims(payload: dict) -> None:
@@ -300,7 +387,11 @@ def _check_claims(payload: dict) -> None:
 
 
 def verify_credential_jwt(token: str, jwks: dict, *, check_dates: bool = True) -> dict:
-    """Verify a VC-JWT against a JWK Set and return its payload (the credential plus claims)."""
+    """Verify a VC-JWT against a JWK Set and return its payload (the credential plus claims).
+
+    A ``kid`` that is a key URL must be on the token's own issuer (``iss``); :mod:`verify` compares
+    the issuer with the expected one and reports each check.
+    """
     if not isinstance(token, str):
         raise CredentialVerificationError("a credential token must be a string")
     key = _public_key_for(token, jwks)
@@ -322,4 +413,9 @@ def verify_credential_jwt(token: str, jwks: dict, *, check_dates: bool = True) -
     except jwt.PyJWTError as exc:
         raise CredentialVerificationError(f"invalid credential token: {exc}") from None
     _check_claims(payload)
+    kid = jwt.get_unverified_header(token).get("kid")
+    if not isinstance(payload["iss"], str):
+        raise CredentialVerificationError("claim 'iss' is not a URL")
+    if not is_thumbprint(kid) and kid_thumbprint(kid, payload["iss"]) is None:
+        raise UnknownKeyError(f"kid {kid!r} is not a key URL of the issuer {payload['iss']!r}")
     return payload
