@@ -43,8 +43,9 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
+# ruff (pinned in requirements-dev.txt, configured in pyproject.toml); CI runs it before the tests.
 lint: install-dev
-	$(BIN)/python -m compileall -q coaching config.py
+	$(BIN)/ruff check coaching tests bench config.py wsgi.py
 
 # Re-extract the UI strings and merge them into each catalog (German is created the first time).
 # _, gettext and ngettext are pybabel's default keywords; a bare `-k ngettext` would drop the plural.

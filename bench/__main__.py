@@ -15,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -287,7 +288,7 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
         if "quiz" in figures:
             figures["quiz accepted"] = len(figures["quiz"].ids)
             figures["quiz lost/dup"] = f"{figures['quiz lost']} / {figures['quiz duplicated']}"
-    lines = [f"| figure | SQLite | PostgreSQL | note |", "|---|---|---|---|"]
+    lines = ["| figure | SQLite | PostgreSQL | note |", "|---|---|---|---|"]
     for label, key, kind, note in rows:
         lines.append(f"| {label} | {fmt(sq.get(key), kind)} | {fmt(pg.get(key), kind) if pg else 'not run'} | {note} |")
     lines.append(f"| catalog load, {catalog['lessons']} lessons, s | {catalog['seconds']:.2f} | | "

@@ -7,9 +7,10 @@ from __future__ import annotations
 import random
 import secrets
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -114,7 +115,7 @@ def seed_data(url: str, catalog: Any, *, affiliates: int = 10_000, course_slug: 
 
     rng = random.Random(RNG_SEED)
     course = catalog.course(course_slug)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     metadata = sa.MetaData()
     engine = sa.create_engine(url)
     metadata.reflect(engine, only=["users", "lesson_progress", "quiz_attempts", "course_enrollments", "certificates"])

@@ -1,11 +1,13 @@
 """Shared fixtures: a per-test app on its own database, a client that carries CSRF tokens, user factories."""
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -47,6 +49,13 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(f"SKIPPED (tool missing): {reason}")
+
+
+def require_module(name: str) -> Any:
+    """Import a test tool: missing outside CI skips the module loudly (pytest.importorskip); in CI it fails."""
+    if IN_CI:
+        return importlib.import_module(name)
+    return pytest.importorskip(name, reason=f"SKIPPED (tool missing): {name} is not installed (make test installs it)")
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from tests.conftest import REPO, backend
 from tests.scale.conftest import empty_postgres
 from tests.scale.helpers import Server
 
-STAMP = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+STAMP = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
 
 
 def scripts() -> ScriptDirectory:

@@ -14,13 +14,14 @@ and keep verifying: keys are found by that last segment.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import stat
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jwt
@@ -133,7 +134,7 @@ def _new_key_entry(key_size: int) -> dict:
     )
     return {
         "kid": jwk_thumbprint(key.public_key()),
-        "created": iso_z(datetime.now(timezone.utc)),
+        "created": iso_z(datetime.now(UTC)),
         "private_pem": pem.decode("ascii"),
     }
 
@@ -253,10 +254,8 @@ class KeyRing:
     def load_or_create(cls, path: str | os.PathLike) -> KeyRing:
         """Load the key file, creating it first if missing (development convenience)."""
         if not Path(path).exists():
-            try:
+            with contextlib.suppress(KeyFileError):  # another worker created it a moment ago: load theirs
                 init_key_file(path)
-            except KeyFileError:
-                pass  # another worker created it a moment ago: load theirs
         return cls.load(path)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LANGUAGES = ("en", "de")
@@ -14,12 +14,12 @@ def _as_utc(value: datetime, field_name: str) -> datetime:
     """Return an aware datetime converted to UTC; naive ones are refused."""
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{field_name} must be a timezone-aware datetime")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def iso_z(moment: datetime) -> str:
     """Format an aware datetime as ISO 8601 in UTC with a Z, to the second."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _percent(value: object, field_name: str) -> float | int:

@@ -22,7 +22,7 @@ import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 from pypdf import PdfReader, apply_configuration
@@ -231,7 +231,7 @@ def read_credential_from_pdf(data: bytes) -> str:
             payload = _inflate(streams[0])
     except CredentialFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a hostile file may break a parser in any way; none may escape
+    except Exception as exc:
         raise CredentialFileError("damaged", f"the PDF cannot be read ({type(exc).__name__})") from None
     return _as_token(payload, "the credential.jwt attachment")
 
@@ -351,7 +351,7 @@ def _moment(value: object) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, sign_in
+from tests.conftest import require_module
+
+expect = require_module("playwright.sync_api").expect
 
 pytestmark = pytest.mark.browser
 VERIFY_URL = re.compile(r"https?://\S+/verify/[0-9A-Z]{4}(?:-[0-9A-Z]{2,4})+")

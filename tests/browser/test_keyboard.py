@@ -5,9 +5,11 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
+from tests.conftest import require_module
+
+expect = require_module("playwright.sync_api").expect
 
 pytestmark = pytest.mark.browser
 FOCUSED = """() => {

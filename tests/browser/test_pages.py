@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     DESKTOP,
@@ -17,6 +16,9 @@ from tests.browser.conftest import (
     low_contrast,
     no_horizontal_scroll,
 )
+from tests.conftest import require_module
+
+expect = require_module("playwright.sync_api").expect
 
 pytestmark = pytest.mark.browser
 IDS = [name for name, _path, _who in MAIN_PAGES]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from coaching.credentials.signing import KeyRing, init_key_file
 from coaching.credentials.snapshot import CertificateSnapshot
 
 CERT_ID = "K7QF-2M9X-4HTA-W8PD-R3"
-ISSUED_AT = datetime(2026, 11, 25, 10, 30, 15, tzinfo=timezone.utc)
+ISSUED_AT = datetime(2026, 11, 25, 10, 30, 15, tzinfo=UTC)
 
 
 def require_tool(name: str) -> str:

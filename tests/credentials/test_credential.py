@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -94,4 +94,4 @@ def test_snapshot_refuses_naive_datetimes_and_unknown_languages():
 def test_snapshot_stores_dates_in_utc():
     """An aware date in another zone is converted to UTC."""
     snap = make_snapshot(issued_at=datetime(2026, 11, 25, 12, 30, 15, tzinfo=timezone(timedelta(hours=2))))
-    assert snap.issued_at.tzinfo == timezone.utc and snap.issued_at.hour == 10
+    assert snap.issued_at.tzinfo == UTC and snap.issued_at.hour == 10

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,7 +73,7 @@ def german(keyring):
     """A German certificate with an expiry date and the long name."""
     return render(keyring, language="de", recipient_name=LONG_NAME,
                   certificate_title="Teilnahmezertifikat",
-                  valid_until=datetime(2028, 11, 25, 10, 0, tzinfo=timezone.utc))
+                  valid_until=datetime(2028, 11, 25, 10, 0, tzinfo=UTC))
 
 
 def test_same_snapshot_gives_identical_bytes(keyring, english):
@@ -99,7 +99,7 @@ def test_identical_bytes_across_processes(keyring, english, tmp_path):
 def test_creation_date_is_the_issue_date_not_now(english):
     """Metadata carries the issue time, the title, the issuer as author."""
     meta = PdfReader(io.BytesIO(english[0])).metadata
-    assert meta.creation_date == datetime(2026, 11, 25, 10, 30, 15, tzinfo=timezone.utc)
+    assert meta.creation_date == datetime(2026, 11, 25, 10, 30, 15, tzinfo=UTC)
     assert meta.title == "Certificate of Completion – Zoë Müller-Lüdenscheidt Ñúñez"
     assert meta.author == "Affiliate Academy"
     assert meta.subject == "Copywriting that converts"
@@ -234,7 +234,7 @@ def test_absurd_names_are_cut_with_an_ellipsis(width):
 
 def test_dates_are_formatted_per_language():
     """25 November 2026 in English, 25. November 2026 in German, März with an umlaut."""
-    day = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    day = datetime(2026, 3, 5, tzinfo=UTC)
     assert format_date(day, "en") == "5 March 2026"
     assert format_date(day, "de") == "5. März 2026"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -114,7 +114,7 @@ EVIDENCE = (
     EvidenceItem(name="Channel plan", task="Pick two channels and say why.", reviewer_comment="",
                  url=f"{SITE}/verify/{CERT_ID}/evidence/2"),
 )
-PAST = datetime.now(timezone.utc) - timedelta(days=30)
+PAST = datetime.now(UTC) - timedelta(days=30)
 KINDS = {
     "plain (issued before results and status)": {},
     "valid, with everything": dict(exam=ExamResult(pass_mark=80, score=92.5), evidence=EVIDENCE,

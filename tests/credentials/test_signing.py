@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
@@ -168,14 +168,14 @@ def test_token_verifies_with_joserfc_against_the_jwks(token, keyring):
     assert claims["iss"] == claims["issuer"]["id"] == "https://academy.example"
     assert claims["jti"] == claims["id"]
     assert claims["sub"] == claims["credentialSubject"]["id"]
-    assert claims["nbf"] == int(datetime(2026, 11, 25, 10, 30, 15, tzinfo=timezone.utc).timestamp())
+    assert claims["nbf"] == int(datetime(2026, 11, 25, 10, 30, 15, tzinfo=UTC).timestamp())
     assert "exp" not in claims and "vc" not in claims
     jose_jwt.JWTClaimsRegistry(iss={"essential": True, "value": "https://academy.example"}).validate(claims)
 
 
 def test_exp_claim_follows_valid_until(keyring):
     """validUntil becomes exp, and an expired credential fails unless dates are not checked."""
-    past = datetime.now(timezone.utc) - timedelta(days=2)
+    past = datetime.now(UTC) - timedelta(days=2)
     snap = make_snapshot(issued_at=past - timedelta(days=365), valid_until=past)
     tok = sign_credential(build_credential(snap), keyring)
     assert unverified(tok)[1]["exp"] == int(past.replace(microsecond=0).timestamp())

@@ -6,7 +6,7 @@ import base64
 import gzip
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from joserfc import jwt as jose_jwt
@@ -26,7 +26,7 @@ from coaching.credentials.statuslist import (
 )
 
 SITE = "https://academy.example"
-NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 
 
 def raw_bits(encoded: str) -> bytes:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from coaching.models import AuditLog, CourseEnrollment, QuizAttempt, User
 from coaching.services import catalog, progress, quizzes
 from coaching.services.accounts import create_user
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 class Questions:

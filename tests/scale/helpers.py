@@ -14,10 +14,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,7 +168,7 @@ class Browser:
         # One page first: it puts the session's CSRF secret into the cookie, so tabs opened in parallel share it.
         assert self.get("/dashboard").status == 200
 
-    def clone(self) -> "Browser":
+    def clone(self) -> Browser:
         """The same session in another 'tab' (a copy of the cookies)."""
         return Browser(self.base, dict(self.cookies))
 

@@ -48,7 +48,7 @@ def failed_logins(tmp_path: Path, name: str, storage: str, email: str, count: in
 
 def random_ip() -> str:
     """A client address no other test run has used within the last minute."""
-    return "10.%d.%d.%d" % (random.randrange(256), random.randrange(256), random.randrange(1, 255))
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
 
 @pytest.mark.redis

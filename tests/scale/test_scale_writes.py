@@ -5,8 +5,9 @@ Runs on the suite's backend (SQLite file, or PostgreSQL when COACHING_TEST_BACKE
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
