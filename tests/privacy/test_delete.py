@@ -1,6 +1,9 @@
 """Account deletion (GDPR art. 17): personal data erased, statistics kept as anonymous rows, certificates by choice."""
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -227,3 +230,40 @@ def test_manager_page_offers_export_and_delete(manager_client, manager, rich):
     assert f'action="/manage/affiliates/{rich["user_id"]}/delete"' in body and 'value="withdraw"' in body
     own = manager_client.get(f"/manage/affiliates/{manager.id}").get_data(as_text=True)
     assert f'/manage/affiliates/{manager.id}/export.json' in own and f"/{manager.id}/delete" not in own
+
+
+def _files_mentioning(root: Path, *needles: str) -> list[str]:
+    """Files under `root` (PDF text included; SQLite database files aside) that contain a needle, any case."""
+    from pypdf import PdfReader
+
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if path.suffix in (".db", ".db-wal", ".db-shm", ".sqlite") or path.name.endswith(("-wal", "-shm")):
+            continue
+        data = path.read_bytes()
+        text = data.decode("utf-8", "replace")
+        if data.startswith(b"%PDF"):
+            reader = PdfReader(io.BytesIO(data))
+            text += "\n".join(page.extract_text() or "" for page in reader.pages)
+            text += "\n".join(payload.decode("utf-8", "replace") for names in reader.attachments.values()
+                              for payload in names)
+        if any(needle.lower() in text.lower() for needle in needles):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+@pytest.mark.parametrize("choice", ["keep", "withdraw"])
+def test_nothing_under_instance_names_a_deleted_person(app, client, manager_client, rich, choice):
+    """After the PDF was downloaded (by the holder and a manager), the data exported and the account deleted,
+    no file under instance/ holds the person's name or email: PDFs are rendered per request, never stored."""
+    cert = rich["certificate"]
+    assert client.get(f"/certificates/{cert}.pdf").status_code == 200
+    assert manager_client.get(f"/certificates/{cert}.pdf").status_code == 200
+    assert client.get("/auth/export.json").status_code == 200
+    instance = Path(app.instance_path)
+    assert delete_own_account(client, certificates=choice).status_code == 303
+    assert _files_mentioning(instance, NAME, EMAIL) == []
+    # the check can fail: a file that does hold the name is found
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "probe.txt").write_text(f"left behind: {NAME}")
+    assert _files_mentioning(instance, NAME, EMAIL) == ["probe.txt"]
