@@ -1,5 +1,7 @@
-"""Certificates: ids, snapshots, signed Open Badges 3.0 credentials and PDF rendering.
+"""Certificates as pure helpers: ids, snapshots, signed Open Badges 3.0 credentials, status lists,
+verification of a PDF or JWT, and PDF rendering.
 
-The modules here are pure (no Flask, no database); issuing and routes live elsewhere.
-Submodules are imported explicitly so that importing the package stays cheap.
+Nothing here touches Flask or the database: `coaching/services/certificates.py` issues certificates and
+builds snapshots from rows, the `certificates` blueprint serves them. Submodules are imported explicitly so
+that importing the package stays cheap.
 """

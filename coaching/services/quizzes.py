@@ -166,13 +166,6 @@ def attempt_for(user_id: int, attempt_id: int, course_slug: str, lesson_slug: st
         QuizAttempt.lesson_slug == lesson_slug))
 
 
-def lesson_attempts(user_id: int, course_slug: str, lesson_slug: str) -> list[QuizAttempt]:
-    """A person's attempts at one quiz, newest first."""
-    return list(db.session.scalars(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-        QuizAttempt.lesson_slug == lesson_slug).order_by(QuizAttempt.created_at.desc(), QuizAttempt.id.desc())))
-
-
 def grant_attempt(user_id: int, course_slug: str, lesson_slug: str, granted_by: User) -> None:
     """Allow one more attempt beyond max_attempts (manager action)."""
     db.session.add(AttemptGrant(user_id=user_id, course_slug=course_slug, lesson_slug=lesson_slug,
