@@ -129,6 +129,9 @@ def explain(exc: yaml.MarkedYAMLError, source: str) -> tuple[int, str]:
     if problem.startswith("expected <block end>, but found '<scalar>'"):
         return line, ("a value starts with a quote, '[' or '{' and goes on after it: put the whole value "
                       "in quotes, e.g. title: \"[draft] lesson\"")
+    if re.match(r"expected ',' or '[\]}]', but got", problem):
+        return line, ("a value that starts with '[' or '{' is read as a list or mapping: put the whole value "
+                      "in quotes, e.g. title: \"[draft] lesson\"")
     if problem == "could not find expected ':'":
         return (exc.context_mark.line if exc.context_mark else line), (
             "a line is not 'key: value': add the ': ' after the key, or put a long value in quotes")

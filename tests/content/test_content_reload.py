@@ -39,8 +39,8 @@ def test_edit_break_fix_delete(content):
     edit(path, "---\ntitle: Three\nsummary: [broken\n---\n")
     catalog = store.catalog
     assert title(catalog) == "Two"
-    assert messages(catalog) == ["lessons/c/01-a.md:3: invalid YAML: expected ',' or ']', "
-                                 "but got '<stream end>'"]
+    assert messages(catalog) == ["lessons/c/01-a.md:3: a value that starts with '[' or '{' is read as a list or "
+                                 "mapping: put the whole value in quotes, e.g. title: \"[draft] lesson\""]
     status = next(f for f in catalog.files if f.lesson_slug == "a")
     assert not status.ok
 
