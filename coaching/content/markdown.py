@@ -159,7 +159,7 @@ class _LinksAndImages(Treeprocessor):
             return  # a path on this site ("/static/x.png")
         self.external.append(src)
         parts = urlsplit(_as_browser_reads(src))
-        if self.allow_external and parts.scheme.lower() in ("http", "https") and parts.netloc:
+        if self.allow_external and parts.scheme.lower() in ("", "http", "https") and parts.netloc:
             return
         _replace_with_text(parent, el, el.get("alt", ""))
 

@@ -6,7 +6,6 @@ import pytest
 
 from coaching.content import id_normalize, load_catalog, normalize_text
 from coaching.content.quiz import _digest
-
 from tests.conftest import DEMO_CONTENT
 
 # Ids of texts as the first release computed them (also pinned by tests/manage/conftest.py).

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from coaching.content import render
 from coaching.content import markdown as md
+from coaching.content import render
 from coaching.content.markdown import Renderer
 
 BASE = "/courses/c/assets/"
@@ -222,3 +222,46 @@ def test_reused_converter_keeps_no_state_between_documents():
     assert "First note" in first.html and "First note" not in second.html
     assert [item.title for item in second.toc] == ["Beta"]
     assert first.images == ("images/one.svg",) and second.images == ()
+
+
+@pytest.mark.parametrize("src", [
+    "https://evil.example/x.png", "http://evil.example/x.png", "//evil.example/x.png", "HTTPS://evil.example/x.png",
+    "\\\\evil.example/x.png", "/\\evil.example/x.png", "http:evil.example/x.png", "https:\t//evil.example/x.png",
+    "ftp://evil.example/x.png",
+])
+def test_external_images_are_dropped(src):
+    """An image from another host is removed (its alt text stays) and reported; no src points away."""
+    result = Renderer().document(f"Before ![the picture]({src}) after.", asset_base=BASE)
+    imgs = [a for t, a in parse(result.html).tags if t == "img"]
+    assert all(a["src"].startswith(BASE) for a in imgs), result.html
+    if not imgs:
+        assert "Before the picture after." in result.html and len(result.external_images) == 1
+
+
+def test_external_images_are_kept_when_allowed():
+    """With allow_external_images an http(s) image stays; other schemes still go."""
+    result = Renderer().document("![a](https://cdn.example/z.png) ![b](//cdn.example/y.png) ![c](ftp://x.example/z.png)",
+                                 asset_base=BASE, external_images=True)
+    assert [a["src"] for t, a in parse(result.html).tags if t == "img"] == ["https://cdn.example/z.png",
+                                                                              "//cdn.example/y.png"]
+    assert len(result.external_images) == 3
+
+
+def test_site_paths_and_relative_images_are_not_external():
+    """`/static/x.png` stays on this site; relative images go to the asset base."""
+    result = Renderer().document("![a](/static/x.png) ![b](images/y.png)", asset_base=BASE)
+    assert [a["src"] for t, a in parse(result.html).tags if t == "img"] == ["/static/x.png", BASE + "images/y.png"]
+    assert result.external_images == ()
+
+
+def test_external_image_inside_a_link_keeps_the_link():
+    """A linked external image leaves its alt text as the link text."""
+    result = Renderer().document("[![Logo](https://evil.example/l.png)](https://example.com)", asset_base=BASE)
+    assert [t for t, _ in parse(result.html).tags] == ["p", "a"] and ">Logo</a>" in result.html
+
+
+@pytest.mark.parametrize("href", ["https://x.example/p", "http://x.example", "//x.example/p", "HTTPS://X.example"])
+def test_links_to_other_hosts_get_rel(href):
+    """Links to other hosts stay, with rel="noopener noreferrer", also protocol-relative ones."""
+    html, _ = render(f"[a]({href})", asset_base=BASE)
+    assert [a for t, a in parse(html).tags if t == "a"] == [{"href": href, "rel": "noopener noreferrer"}]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from coaching.content import Option, Question, Quiz, grade, load_catalog, normalize_text
 from coaching.content.markdown import RenderContext, Renderer
