@@ -70,6 +70,11 @@ def _check_file(path: Path) -> CheckReport:
     problems = tuple(p for p in catalog.errors if p.path == mine or (p.path == folder and p.line == 0))
     status = next((f for f in catalog.files if f.path == mine), None)
     course = catalog.course(course_dir.name)
-    lesson = course.lesson(status.lesson_slug) if course and status and status.lesson_slug else None
-    published = lesson is not None and status.lang in lesson.texts and status.ok
+    if status is None or course is None or not status.ok:
+        published = False
+    elif status.lesson_slug is None:  # course.md or a translation of it
+        published = status.lang in course.texts
+    else:
+        lesson = course.lesson(status.lesson_slug)
+        published = lesson is not None and status.lang in lesson.texts
     return CheckReport(problems, len(catalog.courses), int(published), "file")
