@@ -64,6 +64,11 @@ class Question:
     explanation_html: str
     line: int
     numbers: tuple[NumberKey, ...] = ()
+    graded_texts: frozenset[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Normalise the text keys once (grading compares every answer with them)."""
+        object.__setattr__(self, "graded_texts", frozenset(grade_normalize(a) for a in self.text_keys))
 
     @property
     def correct_ids(self) -> tuple[str, ...]:
@@ -115,7 +120,7 @@ def quiz_version(quiz: Quiz) -> str:
     meaning = {
         "settings": [quiz.pass_mark, quiz.max_attempts, quiz.shuffle, quiz.show_answers],
         "questions": [[q.id, q.kind, [[o.id, o.correct] for o in q.options],
-                       sorted({grade_normalize(a) for a in q.text_keys}),
+                       sorted(q.graded_texts),
                        sorted({n.canonical for n in q.numbers})] for q in quiz.questions],
     }
     text = json.dumps(meaning, ensure_ascii=False, separators=(",", ":"))
@@ -185,11 +190,6 @@ class CertificateSettings:
     validity_months: int | None = None
     logo: Path | None = None
     titles: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def title_de(self) -> str | None:
-        """Return the German certificate title, if any."""
-        return self.titles.get("de")
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,7 @@ def text_answer_ok(question: Question, answer: str, lang: str) -> bool:
     typed = grade_normalize(answer)
     if not typed:
         return False
-    if typed in {grade_normalize(key) for key in question.text_keys}:
+    if typed in question.graded_texts:
         return True
     if question.numbers:
         number = parse_number(answer, lang)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from coaching.content import ContentStore, check_path, load_catalog
+from coaching.content import ContentStore, check_path, grade, load_catalog
 
 from .helpers import PNG, course_md, lesson_md, make_course, messages, write
 
@@ -116,3 +118,23 @@ def test_check_a_file_of_a_folder_without_course_md(content):
     report = check_path(content / "orphans" / "01-a.md")
     assert [str(p) for p in report.problems] == ["lessons/orphans:0: missing course.md: the lessons in this folder "
                                                  "have no course"]
+
+
+answer_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+                      min_size=1, max_size=60)
+
+
+@given(st.lists(answer_text, min_size=1, max_size=4), st.lists(answer_text, min_size=1, max_size=3),
+       st.sampled_from(["en", "de"]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_accepted_answers_load_or_report(content, keys, typed, lang):
+    """Whatever the [=] lines hold, loading reports problems with lines and grading answers; nothing raises."""
+    body = "## Quiz\n\n1. How much?\n" + "".join(f"   - [=] {k.strip() or 'x'}\n" for k in keys)
+    make_course(content, course=course_md(extra=f"language: {lang}\n"), lessons={"01-a.md": lesson_md(body=body)})
+    catalog = load_catalog(content)
+    assert all(e.line >= 1 for e in catalog.errors)
+    lesson = catalog.course("c").lesson("a")
+    if lesson is not None:
+        quiz = lesson.texts[lang].quiz
+        for value in typed:
+            assert grade(quiz, {quiz.questions[0].id: [value]}, lang).total == 1

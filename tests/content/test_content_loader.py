@@ -36,7 +36,7 @@ def test_example_course_texts_and_certificate(catalog):
     assert course.text("fr").title == "Tracking links in five minutes"
     assert course.certificate_title("en") == "Certificate of completion: Tracking links"
     assert course.certificate_title("de") == "Teilnahmezertifikat: Tracking-Links"
-    assert course.certificate.title_de == "Teilnahmezertifikat: Tracking-Links"
+    assert course.certificate.titles["de"] == "Teilnahmezertifikat: Tracking-Links"
     assert course.certificate.validity_months == 24
     assert course.certificate.logo == (FIXTURES / "example-course/images/logo.png").resolve()
     assert "<p>This example course" in course.text("en").description_html
