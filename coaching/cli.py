@@ -19,23 +19,23 @@ credentials_cli = AppGroup("credentials", help="Manage the keys that sign certif
 
 
 @content_cli.command("check")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def content_check(directory: Path | None) -> None:
-    """Print every error and warning as path:line: message; exit 1 when there is any error."""
-    from .content import load_catalog
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def content_check(path: Path | None) -> None:
+    """Check the lessons folder, one course folder or one lesson file (default: CONTENT_DIR).
 
-    directory = directory or Path(current_app.config["CONTENT_DIR"])
-    if not directory.is_dir():
-        click.echo(f"{directory}: no such content folder", err=True)
+    Prints every error and warning as path:line: message; exits 1 when there is any error.
+    """
+    from .content import check_path
+
+    path = path or Path(current_app.config["CONTENT_DIR"])
+    if not path.exists():
+        click.echo(f"{path}: no such content folder or file", err=True)
         sys.exit(1)
-    catalog = load_catalog(directory)
-    for problem in catalog.errors:
+    report = check_path(path)
+    for problem in report.problems:
         click.echo(str(problem))
-    errors = sum(1 for p in catalog.errors if p.severity == "error")
-    warnings = len(catalog.errors) - errors
-    lessons = sum(len(c.lessons) for c in catalog.courses)
-    click.echo(f"{len(catalog.courses)} courses, {lessons} lessons: {errors} errors, {warnings} warnings")
-    sys.exit(1 if errors else 0)
+    click.echo(report.summary())
+    sys.exit(1 if report.errors else 0)
 
 
 @users_cli.command("create")

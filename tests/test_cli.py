@@ -13,10 +13,29 @@ from tests.conftest import DEMO_CONTENT
 
 
 def test_content_check_clean(runner):
-    """A clean content folder: a summary line and exit 0."""
+    """A content folder without errors: its warnings, a summary line and exit 0."""
     result = runner.invoke(args=["content", "check", str(DEMO_CONTENT)])
     assert result.exit_code == 0, result.output
-    assert "1 courses, 2 lessons: 0 errors, 0 warnings" in result.output
+    # The demo quiz keeps its question text (tests pin its ids), so the two quiz-writing hints stay.
+    assert "1 courses, 2 lessons: 0 errors, 2 warnings" in result.output
+    assert "02-headlines.md:20: warning: the question says 'Choose all that apply'" in result.output
+
+
+def test_content_check_accepts_a_course_folder_and_a_file(runner, tmp_path):
+    """A single course folder (its images/ folder is no course) and a single lesson file can be checked."""
+    content = tmp_path / "lessons"
+    shutil.copytree(DEMO_CONTENT, content)
+    course = runner.invoke(args=["content", "check", str(content / "demo")])
+    assert course.exit_code == 0, course.output
+    assert "course.md" not in course.output and "1 courses, 2 lessons: 0 errors" in course.output
+    lesson = content / "demo" / "02-headlines.md"
+    lesson.write_text(lesson.read_text().replace("max_attempts: 3", "max_attempt: 3"))
+    one = runner.invoke(args=["content", "check", str(lesson)])
+    assert one.exit_code == 1
+    assert "02-headlines.md:5: unknown key 'max_attempt': did you mean 'max_attempts'?" in one.output
+    assert "1 file (not published): 1 errors, 2 warnings" in one.output
+    other = runner.invoke(args=["content", "check", str(content / "demo" / "01-welcome.md")])
+    assert other.exit_code == 0 and "1 file (published): 0 errors, 0 warnings" in other.output
 
 
 def test_content_check_reports_errors_with_lines(runner, tmp_path):

@@ -18,9 +18,17 @@ def catalog():
     return load_catalog(CONTENT)
 
 
+# Hints about how the shipped quizzes are written (issue 15): warnings for the curriculum's authors to work
+# through, not errors. Any other warning, and every error, fails this test.
+QUIZ_WRITING_HINTS = ("the question says '", "every option but one is correct", "every option is correct",
+                      "the correct option is the longest in ", "an exam without 'max_attempts'",
+                      "' is 1.6 in a file in ")
+
+
 def test_content_check_is_clean(catalog):
-    """`flask content check` would report no error and no warning."""
-    assert [str(e) for e in catalog.errors] == []
+    """`flask content check` would report no error, and no warning but the quiz-writing hints."""
+    assert [str(e) for e in catalog.errors if e.severity == "error"] == []
+    assert [str(e) for e in catalog.errors if not any(h in e.message for h in QUIZ_WRITING_HINTS)] == []
 
 
 def test_three_courses_in_order(catalog):

@@ -6,17 +6,21 @@ request path to a file inside the course folder (or refuses to).
 
 from __future__ import annotations
 
-import html
+import hashlib
+import json
 import re
-import threading
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
+
+from .normalize import grade_normalize
+from .numbers import NumberKey
 
 LANGUAGES = ("en", "de")
+SHOW_ANSWERS = ("after_pass", "immediate", "never")
 Severity = Literal["error", "warning"]
+ShowAnswers = Literal["after_pass", "immediate", "never"]
 ASSET_SUFFIXES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"})
 
 
@@ -46,7 +50,11 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One quiz question; options are empty and `accepted` is set for text questions."""
+    """One quiz question; options are empty and `accepted` is set for text questions.
+
+    `accepted` holds every `[=]` answer as written; `numbers` the ones that are numbers (graded as
+    numbers, read in the file's language), `text_keys` the others (graded as text).
+    """
 
     id: str
     kind: Literal["single", "multiple", "text"]
@@ -55,21 +63,45 @@ class Question:
     accepted: tuple[str, ...]
     explanation_html: str
     line: int
+    numbers: tuple[NumberKey, ...] = ()
+    graded_texts: frozenset[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Normalise the text keys once (grading compares every answer with them)."""
+        object.__setattr__(self, "graded_texts", frozenset(grade_normalize(a) for a in self.text_keys))
 
     @property
     def correct_ids(self) -> tuple[str, ...]:
         """Return the ids of the correct options (empty for text questions)."""
         return tuple(o.id for o in self.options if o.correct)
 
+    @property
+    def text_keys(self) -> tuple[str, ...]:
+        """Return the accepted answers that are compared as text (not numbers)."""
+        numeric = {n.text for n in self.numbers}
+        return tuple(a for a in self.accepted if a not in numeric)
+
 
 @dataclass(frozen=True, slots=True)
 class Quiz:
-    """The quiz of one lesson text with the settings of the default-language file."""
+    """The quiz of one lesson text with the settings of the default-language file.
+
+    `lang` is the language its text answers and numbers were written in. `version` is a digest of what
+    the quiz means (ids, kinds, the key, accepted answers, settings), not of the file: a typo fix in
+    the prose or an explanation keeps it, a changed key or setting moves it.
+    """
 
     questions: tuple[Question, ...]
     pass_mark: int
     max_attempts: int | None
-    shuffle: bool
+    shuffle: bool = True
+    show_answers: ShowAnswers = "after_pass"
+    lang: str = "en"
+    version: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Work out the version (a field so it is computed once; replace() computes it again)."""
+        object.__setattr__(self, "version", quiz_version(self))
 
     def question(self, question_id: str) -> Question | None:
         """Return the question with this id, or None."""
@@ -77,6 +109,22 @@ class Quiz:
             if q.id == question_id:
                 return q
         return None
+
+
+def quiz_version(quiz: Quiz) -> str:
+    """Return 16 hex digits of a digest over what the quiz means.
+
+    Text answers count as graded (normalised, as a set); numbers by value, tolerance and unit, so
+    `0,25 €` in German and `EUR 0.25` in English weigh the same.
+    """
+    meaning = {
+        "settings": [quiz.pass_mark, quiz.max_attempts, quiz.shuffle, quiz.show_answers],
+        "questions": [[q.id, q.kind, [[o.id, o.correct] for o in q.options],
+                       sorted(q.graded_texts),
+                       sorted({n.canonical for n in q.numbers})] for q in quiz.questions],
+    }
+    text = json.dumps(meaning, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +191,6 @@ class CertificateSettings:
     logo: Path | None = None
     titles: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def title_de(self) -> str | None:
-        """Return the German certificate title, if any."""
-        return self.titles.get("de")
-
 
 @dataclass(frozen=True, slots=True)
 class CourseText:
@@ -173,6 +216,7 @@ class Course:
     texts: Mapping[str, CourseText]
     path: Path
     fingerprint: str
+    external_images: bool = False  # course.md's allow_external_images
 
     def text(self, lang: str) -> CourseText:
         """Return the course text in `lang`, falling back to the default language."""
@@ -260,36 +304,10 @@ class FileStatus:
         return not any(e.severity == "error" for e in self.errors)
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One search result: a lesson with an escaped excerpt holding `<mark>` tags."""
+class Searcher(Protocol):
+    """What a Catalog searches with (`search.SearchIndex`, built by the loader)."""
 
-    course_slug: str
-    lesson_slug: str
-    title: str
-    excerpt_html: str
-    score: int
-
-
-_WORD = re.compile(r"\w+")
-
-
-def fold(text: str) -> str:
-    """Fold text for matching: NFC and case folding (Ä/ä, ß/ss match)."""
-    return unicodedata.normalize("NFC", text).casefold()
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    """A searchable lesson text."""
-
-    course_slug: str
-    lesson_slug: str
-    title: str
-    summary: str
-    body: str
-    title_words: tuple[str, ...]
-    body_words: tuple[str, ...]
+    def search(self, query: str, lang: str, limit: int) -> list: ...
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable
@@ -300,8 +318,7 @@ class Catalog:
     errors: tuple[ContentError, ...] = ()
     fingerprint: str = ""
     files: tuple[FileStatus, ...] = ()
-    _index: dict = field(default_factory=dict, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    index: Searcher | None = field(default=None, repr=False, compare=False)
 
     def course(self, slug: str) -> Course | None:
         """Return the course with this slug (published or not), or None."""
@@ -319,97 +336,7 @@ class Catalog:
         """Return True when any error (not warning) was found."""
         return any(e.severity == "error" for e in self.errors)
 
-    def _docs(self, lang: str) -> tuple[_Doc, ...]:
-        """Return the search documents for `lang`, built once per catalog."""
-        with self._lock:
-            if lang not in self._index:
-                self._index[lang] = _build_docs(self.published_courses(), lang)
-            return self._index[lang]
+    def search(self, query: str, lang: str, limit: int = 20) -> list:
+        """Find published lessons whose text holds every query word (prefix match): SearchHits."""
+        return self.index.search(query, lang, limit) if self.index is not None else []
 
-    def search(self, query: str, lang: str, limit: int = 20) -> list[SearchHit]:
-        """Find published lessons whose text holds every query word (prefix match)."""
-        terms = _query_terms(query)
-        if not terms or limit <= 0:
-            return []
-        hits = []
-        for doc in self._docs(lang):
-            ranked = _rank(doc, terms)
-            if ranked is not None:
-                hits.append((ranked, doc))
-        hits.sort(key=lambda h: (-h[0][0], -h[0][1], h[1].title))
-        return [_hit(doc, terms, title_hits * 100 + body_hits)
-                for (title_hits, body_hits), doc in hits[:limit]]
-
-
-def _query_terms(query: str) -> tuple[str, ...]:
-    """Split a query into distinct folded words (at most ten)."""
-    if not isinstance(query, str):
-        return ()
-    terms = dict.fromkeys(fold(w) for w in _WORD.findall(query[:200]))
-    return tuple(terms)[:10]
-
-
-def _build_docs(courses: tuple[Course, ...], lang: str) -> tuple[_Doc, ...]:
-    """Turn every lesson (in `lang` or its fallback) into a search document."""
-    from .markdown import html_to_text  # local: markdown imports this module
-
-    docs = []
-    for course in courses:
-        for lesson in course.lessons:
-            text, _ = lesson.text(lang)
-            body = html_to_text(text.html)
-            docs.append(_Doc(course.slug, lesson.slug, text.title, text.summary, body,
-                             tuple(fold(w) for w in _WORD.findall(text.title)),
-                             tuple(fold(w) for w in _WORD.findall(text.summary + " " + body))))
-    return tuple(docs)
-
-
-def _rank(doc: _Doc, terms: tuple[str, ...]) -> tuple[int, int] | None:
-    """Return (title hits, body hits) when every term matches somewhere, else None."""
-    title_hits = body_hits = 0
-    for term in terms:
-        t = sum(1 for w in doc.title_words if w.startswith(term))
-        b = sum(1 for w in doc.body_words if w.startswith(term))
-        if not t and not b:
-            return None
-        title_hits += t
-        body_hits += min(b, 50)
-    return title_hits, body_hits
-
-
-def _hit(doc: _Doc, terms: tuple[str, ...], score: int) -> SearchHit:
-    """Build a hit with an excerpt around the first body match."""
-    source = doc.body if _first_match(doc.body, terms) is not None else doc.summary
-    return SearchHit(doc.course_slug, doc.lesson_slug, doc.title, excerpt(source, terms), score)
-
-
-def _first_match(text: str, terms: tuple[str, ...]) -> int | None:
-    """Return the offset of the first word matching a term, or None."""
-    for m in _WORD.finditer(text):
-        if any(fold(m.group()).startswith(t) for t in terms):
-            return m.start()
-    return None
-
-
-def excerpt(text: str, terms: tuple[str, ...], width: int = 160) -> str:
-    """Return escaped text around the first match with matching words in `<mark>`."""
-    first = _first_match(text, terms) or 0
-    start = max(0, first - width // 3)
-    if start:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + width)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > first else end
-    out = ["…" if start else ""]
-    pos = start
-    # Work on word spans of the original text: folding can change lengths (ß -> ss).
-    for m in _WORD.finditer(text, start, end):
-        if any(fold(m.group()).startswith(t) for t in terms):
-            out.append(html.escape(text[pos:m.start()]))
-            out.append(f"<mark>{html.escape(m.group())}</mark>")
-            pos = m.end()
-    out.append(html.escape(text[pos:end]))
-    out.append("…" if end < len(text) else "")
-    return "".join(out)

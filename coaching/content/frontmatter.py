@@ -9,13 +9,14 @@ before anything is expanded). Values are then coerced per schema.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from .catalog import LANGUAGES
+from .catalog import LANGUAGES, SHOW_ANSWERS
 
 
 class FrontMatterError(Exception):
@@ -90,9 +91,8 @@ def load_yaml(source: str, *, first_line: int = 1) -> Node:
         for event in yaml.parse(source, Loader=yaml.SafeLoader):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else first_line
-        raise FrontMatterError(line, f"invalid YAML: {exc.problem or exc.context}") from None
+        line, message = explain(exc, source)
+        raise FrontMatterError(first_line + line, message) from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(first_line, f"invalid YAML: {exc}") from None
     root = builder.root
@@ -102,6 +102,40 @@ def load_yaml(source: str, *, first_line: int = 1) -> Node:
         raise FrontMatterError(root.line, "the front matter must be a mapping of 'key: value' lines")
     # Missing keys are reported at the opening '---' line.
     return Node(first_line - 1, items=root.items)
+
+
+def explain(exc: yaml.MarkedYAMLError, source: str) -> tuple[int, str]:
+    """Turn a YAML parser error into (line in `source`, 0-based; a message saying what to do)."""
+    problem, context = exc.problem or "", exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line if mark else 0
+    lines = source.split("\n")
+    text = lines[line] if line < len(lines) else ""
+    if "quoted scalar" in context and "end of stream" in problem:
+        opened = exc.context_mark.line if exc.context_mark else line
+        return opened, "a quote is opened but never closed: end the value with the same quote (\" or ')"
+    if "'\\t'" in problem or "tab character" in problem:
+        return line, "tabs are not allowed in the settings: use spaces"
+    if problem == "mapping values are not allowed here":
+        if text[:1] in (" ", "\t"):
+            return line, ("this line is indented: settings start at the beginning of the line (only the "
+                          "entries under a key such as 'certificate:' are indented, by two spaces)")
+        return line, "a value contains ': ': put the whole value in quotes, e.g. title: \"Step 1: the click\""
+    if m := re.match(r"found character '(.)' that cannot start any token", problem):
+        return line, f"a value starts with '{m.group(1)}': put the whole value in quotes"
+    if problem.startswith("expected <block end>, but found '<block mapping start>'"):
+        return line, ("the indentation does not line up: keys start at the beginning of the line, the "
+                      "entries under a key such as 'certificate:' by the same number of spaces")
+    if problem.startswith("expected <block end>, but found '<scalar>'"):
+        return line, ("a value starts with a quote, '[' or '{' and goes on after it: put the whole value "
+                      "in quotes, e.g. title: \"[draft] lesson\"")
+    if re.match(r"expected ',' or '[\]}]', but got", problem):
+        return line, ("a value that starts with '[' or '{' is read as a list or mapping: put the whole value "
+                      "in quotes, e.g. title: \"[draft] lesson\"")
+    if problem == "could not find expected ':'":
+        return (exc.context_mark.line if exc.context_mark else line), (
+            "a line is not 'key: value': add the ': ' after the key, or put a long value in quotes")
+    return line, f"invalid YAML: {problem or context}"
 
 
 @dataclass
@@ -193,11 +227,12 @@ class _Builder:
 class Field:
     """One front matter key: its type, whether it is required and its bounds."""
 
-    kind: str  # "str" | "int" | "bool" | "lang" | "path" | "map"
+    kind: str  # "str" | "int" | "bool" | "lang" | "path" | "map" | "choice"
     required: bool = False
     low: int | None = None
     high: int | None = None
     fields: dict[str, Field] | None = None  # for kind "map"
+    choices: tuple[str, ...] = ()  # for kind "choice"
 
 
 Issue = tuple[int, str, str]  # (line, message, severity)
@@ -215,8 +250,7 @@ def coerce(node: Node, schema: dict[str, Field], *, full: dict[str, Field] | Non
     for key, (line, value) in node.items.items():
         spec = schema.get(key)
         if spec is None:
-            why = "ignored in a translation" if full and key in full else "unknown key, ignored"
-            issues.append((line, f"'{where}{key}': {why}", "warning"))
+            issues.append(_unknown(key, line, schema, full, where))
             continue
         try:
             values[key] = _coerce_value(value, spec, f"{where}{key}", issues, full and full.get(key))
@@ -226,6 +260,17 @@ def coerce(node: Node, schema: dict[str, Field], *, full: dict[str, Field] | Non
         if spec.required and key not in node.items:
             issues.append((node.line, f"missing required key '{where}{key}'", "error"))
     return values, issues
+
+
+def _unknown(key: str, line: int, schema: dict[str, Field], full: dict[str, Field] | None,
+             where: str) -> Issue:
+    """Report a key that is not in the schema: ignored in a translation, misspelt, or unknown."""
+    if full and key in full:
+        return line, f"'{where}{key}': ignored in a translation", "warning"
+    close = difflib.get_close_matches(str(key).lower(), list(schema), n=1, cutoff=0.75)
+    if close:
+        return line, f"unknown key '{where}{key}': did you mean '{where}{close[0]}'?", "error"
+    return line, f"'{where}{key}': unknown key, ignored", "warning"
 
 
 def _coerce_value(value: Any, spec: Field, name: str, issues: list[Issue],
@@ -290,7 +335,16 @@ def _as_path(value: Scalar, spec: Field, name: str) -> tuple[str, int]:
     return _as_str(value, spec, name), value.line
 
 
-_SCALARS = {"str": _as_str, "int": _as_int, "bool": _as_bool, "lang": _as_lang, "path": _as_path}
+def _as_choice(value: Scalar, spec: Field, name: str) -> str:
+    """One of the field's fixed words."""
+    if value.value not in spec.choices:
+        raise FrontMatterError(value.line, f"'{name}' must be one of {', '.join(spec.choices)}, "
+                                           f"got '{value.value[:40]}'")
+    return value.value
+
+
+_SCALARS = {"str": _as_str, "int": _as_int, "bool": _as_bool, "lang": _as_lang, "path": _as_path,
+            "choice": _as_choice}
 
 CERTIFICATE = {
     "title": Field("str"),
@@ -307,6 +361,7 @@ COURSE = {
     "language": Field("lang"),
     "pass_mark": Field("int", low=0, high=100),
     "published": Field("bool"),
+    "allow_external_images": Field("bool"),
     "certificate": Field("map", fields=CERTIFICATE),
 }
 COURSE_TRANSLATION = {
@@ -322,6 +377,7 @@ LESSON = {
     "pass_mark": Field("int", low=0, high=100),
     "max_attempts": Field("int", low=1),
     "shuffle": Field("bool"),
+    "show_answers": Field("choice", choices=SHOW_ANSWERS),
     "exam": Field("bool"),
 }
 LESSON_TRANSLATION = {

@@ -2,17 +2,20 @@
 
 Raw HTML written by an author is escaped (the HTML block and inline parsers are
 switched off), and the Cleaner is the last word either way: python-markdown does
-not sanitize anything by itself.
+not sanitize anything by itself. Images from other hosts are dropped unless the
+course allows them; links to other hosts get `rel="noopener noreferrer"`.
+
+A `Renderer` owns the cache of renderings and the per-thread Markdown instances;
+the content store makes one and hands it to every load, so nothing outlives it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import html as htmllib
 import re
 import threading
 import xml.etree.ElementTree as etree
-from collections import OrderedDict
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
@@ -85,45 +88,92 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """Sanitized HTML with its headings and the relative image paths it uses."""
+    """Sanitized HTML with its headings, the relative image paths it uses and the external images
+    it holds (kept when allowed) or held (dropped otherwise)."""
 
     html: str
     toc: tuple[TocItem, ...]
     images: tuple[str, ...]
+    external_images: tuple[str, ...] = ()
+
+
+_URL_NOISE = re.compile(r"[\t\n\r]")
+
+
+def _as_browser_reads(url: str) -> str:
+    """Return the URL as a browser parses it: tabs and newlines dropped, backslashes as slashes."""
+    return _URL_NOISE.sub("", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10"
+                                       "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                       "\x1e\x1f ").replace("\\", "/")
 
 
 def is_relative(url: str) -> bool:
     """Return True for a URL with no scheme, no host and no leading slash or '#'."""
-    parts = urlsplit(url.strip())
-    return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
+    seen = _as_browser_reads(url)
+    parts = urlsplit(seen)
+    return not parts.scheme and not parts.netloc and not seen.startswith(("/", "#", "?"))
 
 
 def is_external(url: str) -> bool:
-    """Return True for an http(s) URL with a host."""
-    parts = urlsplit(url.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    """Return True for a link to another host: http(s) or `//host` (gets rel=noopener noreferrer)."""
+    seen = _as_browser_reads(url)
+    parts = urlsplit(seen)
+    return bool(parts.netloc) or parts.scheme.lower() in ("http", "https")
+
+
+def _off_site(url: str) -> bool:
+    """Return True for an image address that is not a path on this site (a scheme or a host)."""
+    parts = urlsplit(_as_browser_reads(url))
+    return bool(parts.scheme or parts.netloc)
 
 
 class _LinksAndImages(Treeprocessor):
-    """Rewrite relative image paths to the asset URL, collect them, mark external links."""
+    """Rewrite relative image paths to the asset URL, collect them, handle external images and links."""
 
-    def __init__(self, md: mdlib.Markdown, asset_base: str):
+    def __init__(self, md: mdlib.Markdown, asset_base: str, external_images: bool):
         super().__init__(md)
         self.asset_base = asset_base
+        self.allow_external = external_images
         self.images: list[str] = []
+        self.external: list[str] = []
 
     def run(self, root: etree.Element) -> None:
         """Walk the tree once."""
-        for el in root.iter("img"):
-            src = el.get("src", "")
-            if is_relative(src):
-                path = unquote(src.split("?")[0].split("#")[0])
-                path = path[2:] if path.startswith("./") else path
-                self.images.append(path)
-                el.set("src", self.asset_base + quote(path, safe="/"))
+        for parent in list(root.iter()):
+            for el in [child for child in parent if child.tag == "img"]:
+                self._image(parent, el)
         for el in root.iter("a"):
             if is_external(el.get("href", "")):
                 el.set("rel", "noopener noreferrer")
+
+    def _image(self, parent: etree.Element, el: etree.Element) -> None:
+        """Rewrite a relative image; keep an external one only when allowed, else put its alt text."""
+        src = el.get("src", "")
+        if is_relative(src):
+            path = unquote(src.split("?")[0].split("#")[0])
+            path = path[2:] if path.startswith("./") else path
+            self.images.append(path)
+            el.set("src", self.asset_base + quote(path, safe="/"))
+            return
+        if not _off_site(src):
+            return  # a path on this site ("/static/x.png")
+        self.external.append(src)
+        parts = urlsplit(_as_browser_reads(src))
+        if self.allow_external and parts.scheme.lower() in ("", "http", "https") and parts.netloc:
+            return
+        _replace_with_text(parent, el, el.get("alt", ""))
+
+
+def _replace_with_text(parent: etree.Element, el: etree.Element, text: str) -> None:
+    """Remove `el` from `parent`, leaving `text` (and el's tail) in its place."""
+    index = list(parent).index(el)
+    joined = text + (el.tail or "")
+    if index == 0:
+        parent.text = (parent.text or "") + joined
+    else:
+        before = parent[index - 1]
+        before.tail = (before.tail or "") + joined
+    parent.remove(el)
 
 
 _TASK = re.compile(r"^\[([ xX])\]\s+")
@@ -160,96 +210,103 @@ class _TaskLists(Treeprocessor):
 class _Safety(Extension):
     """Escape raw HTML and register the tree processors above."""
 
-    def __init__(self, asset_base: str):
+    def __init__(self, asset_base: str, external_images: bool):
         super().__init__()
         self.asset_base = asset_base
+        self.external_images = external_images
         self.links: _LinksAndImages | None = None
 
     def extendMarkdown(self, md: mdlib.Markdown) -> None:  # noqa: N802 (python-markdown API)
         """Switch off raw HTML and add our processors after inline parsing."""
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
-        self.links = _LinksAndImages(md, self.asset_base)
+        self.links = _LinksAndImages(md, self.asset_base, self.external_images)
         md.treeprocessors.register(_TaskLists(md), "task_lists", 12)
         md.treeprocessors.register(self.links, "links_images", 11)
 
 
-_CACHE: OrderedDict[tuple[str, str, bool], Rendered] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 4096
-
-
-def render(text: str, *, asset_base: str) -> tuple[str, tuple[TocItem, ...]]:
-    """Render Markdown to sanitized HTML and its table of contents."""
-    result = render_document(text, asset_base=asset_base)
-    return result.html, result.toc
-
-
-def render_document(text: str, *, asset_base: str) -> Rendered:
-    """Render a Markdown document (cached by content hash)."""
-    return _cached(text, asset_base, inline=False)
-
-
-def render_inline(text: str, *, asset_base: str) -> Rendered:
-    """Render a short text (question, option) without its wrapping paragraph."""
-    return _cached(text, asset_base, inline=True)
-
-
-def _cached(text: str, asset_base: str, *, inline: bool) -> Rendered:
-    """Return a cached rendering or render and remember it (bounded, least recently used)."""
-    key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), asset_base, inline)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    result = _render(text, asset_base, inline)
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
-
-
-def cache_info() -> int:
-    """Return the number of cached renderings (for tests and diagnostics)."""
-    return len(_CACHE)
-
-
-_LOCAL = threading.local()
 MAX_INSTANCES = 64  # per thread: one per course folder (asset base) in use
 
 
-def _converter(asset_base: str) -> tuple[mdlib.Markdown, _Safety]:
-    """This thread's reusable Markdown instance for an asset base, reset for a new document.
+class Renderer:
+    """Render Markdown to sanitized HTML, remembering the last `cache_size` renderings.
 
-    Markdown instances are not thread-safe, so each thread keeps its own; building one loads every
-    extension, which cost more than the conversion itself for the many short quiz texts of a catalog.
+    The content store keeps one for its lifetime and passes it to each load, so a reload renders only
+    what changed. Markdown instances are not thread-safe: each thread keeps its own, per asset base,
+    because building one (loading every extension) costs more than converting a short quiz text.
     """
-    instances = getattr(_LOCAL, "instances", None)
-    if instances is None:
-        instances = _LOCAL.instances = {}
-    entry = instances.get(asset_base)
-    if entry is None:
-        if len(instances) >= MAX_INSTANCES:
-            instances.clear()
-        safety = _Safety(asset_base)
-        md = mdlib.Markdown(extensions=[*EXTENSIONS, safety], extension_configs=EXTENSION_CONFIGS,
-                            output_format="html")
-        entry = instances[asset_base] = (md, safety)
-    md, safety = entry
-    md.reset()
-    safety.links.images = []
-    return md, safety
+
+    def __init__(self, cache_size: int = CACHE_SIZE):
+        self._local = threading.local()
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._render)
+
+    def document(self, text: str, *, asset_base: str, external_images: bool = False) -> Rendered:
+        """Render a Markdown document."""
+        return self._cached(text, asset_base, False, external_images)
+
+    def inline(self, text: str, *, asset_base: str, external_images: bool = False) -> Rendered:
+        """Render a short text (question, option) without its wrapping paragraph."""
+        return self._cached(text, asset_base, True, external_images)
+
+    def _render(self, text: str, asset_base: str, inline: bool, external_images: bool) -> Rendered:
+        """Render without the cache, on this thread's Markdown instance."""
+        md, safety = self._converter(asset_base, external_images)
+        return convert(md, safety, text, inline)
+
+    def _converter(self, asset_base: str, external_images: bool) -> tuple[mdlib.Markdown, _Safety]:
+        """This thread's reusable Markdown instance for an asset base, reset for a new document."""
+        instances = getattr(self._local, "instances", None)
+        if instances is None:
+            instances = self._local.instances = {}
+        key = (asset_base, external_images)
+        entry = instances.get(key)
+        if entry is None:
+            if len(instances) >= MAX_INSTANCES:
+                instances.clear()
+            safety = _Safety(asset_base, external_images)
+            md = mdlib.Markdown(extensions=[*EXTENSIONS, safety], extension_configs=EXTENSION_CONFIGS,
+                                output_format="html")
+            entry = instances[key] = (md, safety)
+        md, safety = entry
+        md.reset()
+        safety.links.images = []
+        safety.links.external = []
+        return md, safety
 
 
-def _render(text: str, asset_base: str, inline: bool) -> Rendered:
-    """Render without the cache, on this thread's Markdown instance."""
-    md, safety = _converter(asset_base)
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """How the texts of one course render: the renderer, its asset URL and whether it allows images
+    from other hosts (`allow_external_images: true` in course.md)."""
+
+    renderer: Renderer
+    asset_base: str
+    external_images: bool = False
+
+    def document(self, text: str) -> Rendered:
+        """Render a Markdown document of this course."""
+        return self.renderer.document(text, asset_base=self.asset_base, external_images=self.external_images)
+
+    def inline(self, text: str) -> Rendered:
+        """Render a question or option text of this course."""
+        return self.renderer.inline(text, asset_base=self.asset_base, external_images=self.external_images)
+
+
+def render(text: str, *, asset_base: str, renderer: Renderer | None = None) -> tuple[str, tuple[TocItem, ...]]:
+    """Render Markdown to sanitized HTML and its table of contents (external images dropped)."""
+    result = (renderer or Renderer(cache_size=0)).document(text, asset_base=asset_base)
+    return result.html, result.toc
+
+
+def convert(md: mdlib.Markdown, safety: _Safety, text: str, inline: bool) -> Rendered:
+    """Convert one text on a prepared Markdown instance and sanitize the result."""
     raw = md.convert(text)
     if inline:
         raw = _unwrap_paragraph(raw)
     toc = () if inline else tuple(_flatten(md.toc_tokens))
-    return Rendered(CLEANER.clean(raw), toc, tuple(dict.fromkeys(safety.links.images)))
+    return Rendered(CLEANER.clean(raw), toc, tuple(dict.fromkeys(safety.links.images)),
+                    tuple(dict.fromkeys(safety.links.external)))
 
 
 def _unwrap_paragraph(raw: str) -> str:

@@ -1,17 +1,19 @@
-"""The `## Quiz` section of a lesson: a line-based parser and server-side grading."""
+"""The `## Quiz` section of a lesson: a line-based parser (grading lives in `grading.py`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from .catalog import Option, Question, Quiz
-from .markdown import render_document, render_inline
+from .catalog import SHOW_ANSWERS, Option, Question, Quiz
+from .markdown import RenderContext
+from .normalize import grade_normalize, id_normalize
+from .numbers import NumberKey, agree, read_key
 
 Issue = tuple[int, str, str]  # (line, message, severity)
+normalize_text = id_normalize  # the old name, still used by callers for ids and answer grouping
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+quiz[ \t]*#*[ \t]*$", re.IGNORECASE)
 _H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
@@ -20,11 +22,6 @@ _QUESTION = re.compile(r"^ {0,3}(\d{1,4})[.)](?:[ \t]+(.*))?$")
 _OPTION = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX=])\](?:[ \t]+(.*))?$")
 _BULLET = re.compile(r"^[ \t]*[-*+][ \t]")
 _EXPLAIN = re.compile(r"^[ \t]*>[ ]?(.*)$")
-
-
-def normalize_text(value: str) -> str:
-    """Normalize an answer: Unicode NFC, case folding, trimmed, inner whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", value).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,25 +86,45 @@ class _Draft:
 
 
 @dataclass(frozen=True, slots=True)
+class QuizSettings:
+    """The settings of a quiz, from the default-language file's front matter."""
+
+    pass_mark: int = 80
+    max_attempts: int | None = None
+    shuffle: bool = True
+    show_answers: str = "after_pass"
+
+    def __post_init__(self) -> None:
+        """Refuse a setting the front matter reader would have refused."""
+        if self.show_answers not in SHOW_ANSWERS:
+            raise ValueError(f"show_answers must be one of {SHOW_ANSWERS}")
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedQuiz:
     """The result of parsing a quiz section: the quiz (best effort), issues and images."""
 
     quiz: Quiz | None
     issues: tuple[Issue, ...]
     images: tuple[tuple[int, str], ...]  # (line, relative path)
+    external_images: tuple[tuple[int, str], ...] = ()  # (line, address)
 
 
-def parse_quiz(lines: Sequence[str], heading_line: int, *, asset_base: str, pass_mark: int,
-               max_attempts: int | None = None, shuffle: bool = False) -> ParsedQuiz:
-    """Parse the lines after `## Quiz` (the heading is on file line `heading_line`)."""
+def parse_quiz(lines: Sequence[str], heading_line: int, *, context: RenderContext,
+               settings: QuizSettings = QuizSettings(), lang: str = "en") -> ParsedQuiz:
+    """Parse the lines after `## Quiz` (the heading is on file line `heading_line`).
+
+    `lang` is the file's language: numeric answers (`- [=] 0,15 €`) are read in it.
+    """
     drafts, issues = _read_drafts(lines, heading_line + 1)
     if not drafts and not issues:
         issues.append((heading_line, "the '## Quiz' section has no questions", "error"))
-    questions, images = [], []
+    questions, images, external = [], [], []
     seen: dict[str, int] = {}
     for draft in drafts:
-        question, q_images = _build(draft, asset_base, issues)
+        question, q_images, q_external = _build(draft, context, lang, issues)
         images.extend(q_images)
+        external.extend(q_external)
         if question is None:
             continue
         if question.id in seen:
@@ -116,8 +133,9 @@ def parse_quiz(lines: Sequence[str], heading_line: int, *, asset_base: str, pass
             continue
         seen[question.id] = draft.line
         questions.append(question)
-    quiz = Quiz(tuple(questions), pass_mark, max_attempts, shuffle) if questions else None
-    return ParsedQuiz(quiz, tuple(issues), tuple(images))
+    quiz = (Quiz(tuple(questions), settings.pass_mark, settings.max_attempts, settings.shuffle,
+                 settings.show_answers, lang) if questions else None)
+    return ParsedQuiz(quiz, tuple(issues), tuple(images), tuple(external))
 
 
 def _read_drafts(lines: Sequence[str], first_line: int) -> tuple[list[_Draft], list[Issue]]:
@@ -161,45 +179,97 @@ def _read_line(line: str, number: int, drafts: list[_Draft]) -> str | None:
 
 
 def _digest(prefix: str, text: str, size: int) -> str:
-    """Return a stable id from normalized text."""
-    return prefix + hashlib.sha256(normalize_text(text).encode()).hexdigest()[:size]
+    """Return a stable id from normalized text (the id normaliser is frozen: ids must not move)."""
+    return prefix + hashlib.sha256(id_normalize(text).encode()).hexdigest()[:size]
 
 
-def _build(draft: _Draft, asset_base: str, issues: list[Issue]) -> tuple[Question | None, list]:
+def _build(draft: _Draft, context: RenderContext, lang: str,
+           issues: list[Issue]) -> tuple[Question | None, list, list]:
     """Check a draft and turn it into a Question (None when it has errors)."""
     text = " ".join(t for t in draft.text if t)
     before = len(issues)
     if not text:
         issues.append((draft.line, "the question has no text", "error"))
     kind = _check_options(draft, issues)
-    if len(issues) > before:
-        return None, []
-    rendered = render_inline(text, asset_base=asset_base)
+    numbers = _numbers(draft, lang, issues) if kind == "text" else ()
+    if any(severity == "error" for _, _, severity in issues[before:]):
+        return None, [], []
+    rendered = context.inline(text)
     images = [(draft.line, p) for p in rendered.images]
+    external = [(draft.line, u) for u in rendered.external_images]
     options, accepted = (), ()
     if kind == "text":
         accepted = tuple(t for _, t, _ in draft.options)
     else:
-        options, option_images = _options(draft, asset_base)
-        images.extend(option_images)
+        options = _options(draft, context, images, external)
     explanation_html = ""
     if any(s.strip() for s in draft.explanation):
-        explained = render_document("\n".join(draft.explanation).strip(), asset_base=asset_base)
+        explained = context.document("\n".join(draft.explanation).strip())
         explanation_html = explained.html
         images.extend((draft.explanation_line, p) for p in explained.images)
+        external.extend((draft.explanation_line, u) for u in explained.external_images)
     question = Question(_digest("q-", text, 10), kind, rendered.html, options, accepted,
-                        explanation_html, draft.line)
-    return question, images
+                        explanation_html, draft.line, numbers)
+    return question, images, external
 
 
-def _options(draft: _Draft, asset_base: str) -> tuple[tuple[Option, ...], list]:
-    """Render the choice options of a checked draft."""
-    options, images = [], []
+def _options(draft: _Draft, context: RenderContext, images: list, external: list) -> tuple[Option, ...]:
+    """Render the choice options of a checked draft, collecting their images."""
+    options = []
     for mark, text, line in draft.options:
-        rendered = render_inline(text, asset_base=asset_base)
+        rendered = context.inline(text)
         images.extend((line, p) for p in rendered.images)
+        external.extend((line, u) for u in rendered.external_images)
         options.append(Option(_digest("o-", text, 8), rendered.html, mark == "x"))
-    return tuple(options), images
+    return tuple(options)
+
+
+def _numbers(draft: _Draft, lang: str, issues: list[Issue]) -> tuple[NumberKey, ...]:
+    """Read the numeric answers of a text question; report broken ones and ones that disagree."""
+    keys: list[tuple[NumberKey, int]] = []
+    for _, text, line in draft.options:
+        if not text:
+            continue
+        key, problem = read_key(text, lang)
+        if problem:
+            issues.append((line, f"numeric answer '{text[:60]}': {problem}", "error"))
+        elif key is not None:
+            keys.append((key, line))
+        elif not grade_normalize(text):
+            issues.append((line, "this answer is empty once quotes and punctuation are ignored", "error"))
+    if not keys:
+        return ()
+    other = "en" if lang == "de" else "de"
+    # The reference is the first key that reads the same in both languages ("1600", not "1.600").
+    reference, ref_line = next(((k, ln) for k, ln in keys if _same_in(k, other)), keys[0])
+    kept = []
+    for key, line in keys:
+        if key is reference or agree(reference, key):
+            kept.append(key)
+            continue
+        alternative, _ = read_key(key.text, other)
+        if alternative is not None and agree(reference, alternative):
+            issues.append((line, f"'{key.text[:40]}' is {_plain(key)} in a file in {_LANGUAGE[lang]}, not "
+                                 f"{_plain(alternative)}: it is accepted only exactly as written", "warning"))
+            continue  # stays an accepted answer, compared as text
+        issues.append((line, f"the numeric answer '{key.text[:40]}' does not agree with '{reference.text[:40]}' "
+                             f"on line {ref_line}: numbers of one question must mean the same (equal, rounded, "
+                             "or within the tolerance, in the same unit)", "error"))
+    return tuple(kept)
+
+
+_LANGUAGE = {"en": "English", "de": "German"}
+
+
+def _same_in(key: NumberKey, lang: str) -> bool:
+    """Return True when a key means the same read in `lang` too."""
+    alternative, _ = read_key(key.text, lang)
+    return alternative is not None and alternative.canonical == key.canonical
+
+
+def _plain(key: NumberKey) -> str:
+    """Return a key's value without unit, as plain digits."""
+    return format(key.value.normalize(), "f")
 
 
 def _check_options(draft: _Draft, issues: list[Issue]) -> str:
@@ -209,14 +279,19 @@ def _check_options(draft: _Draft, issues: list[Issue]) -> str:
                        "error"))
         return "single"
     seen: dict[str, int] = {}
+    looks: dict[str, int] = {}
     for mark, text, line in draft.options:
         if not text:
             issues.append((line, "empty option", "error"))
             continue
-        key = normalize_text(text)
+        key, look = id_normalize(text), grade_normalize(text)
         if key in seen:
             issues.append((line, f"duplicate option (same text as line {seen[key]})", "error"))
+        elif look in looks and mark != "=":
+            issues.append((line, f"this option reads the same as the one on line {looks[look]} "
+                                 "(only case, quotes, dashes or punctuation differ)", "warning"))
         seen.setdefault(key, line)
+        looks.setdefault(look, line)
     kinds = {"text" if mark == "=" else "choice" for mark, _, _ in draft.options}
     if len(kinds) > 1:
         first = draft.options[0][0] == "="
@@ -237,90 +312,39 @@ def _check_options(draft: _Draft, issues: list[Issue]) -> str:
 def adopt_ids(translated: Quiz, default: Quiz) -> tuple[Quiz | None, int, str]:
     """Give a translated quiz the ids and settings of the default-language quiz.
 
-    Ids then do not depend on the language a learner happened to read the quiz in.
-    Returns (quiz, 0, "") or (None, line, message) when the two quizzes do not match.
+    Ids then do not depend on the language a learner happened to read the quiz in; the translated
+    quiz keeps its own text answers and numbers (read in its language), which must agree with the
+    default-language numbers. Returns (quiz, 0, "") or (None, line, message) when the two quizzes
+    do not match.
     """
     if len(translated.questions) != len(default.questions):
         line = translated.questions[0].line if translated.questions else 0
         return None, line, (f"the translated quiz has {len(translated.questions)} questions, "
                             f"the default-language quiz {len(default.questions)}")
     questions = []
-    for mine, theirs in zip(translated.questions, default.questions):
+    for mine, theirs in zip(translated.questions, default.questions, strict=True):
         shape = (mine.kind, [o.correct for o in mine.options])
         if shape != (theirs.kind, [o.correct for o in theirs.options]):
             return None, mine.line, ("this question does not match the default-language quiz "
                                      "(same kind, options and correct answers in the same order)")
-        options = tuple(replace(o, id=t.id) for o, t in zip(mine.options, theirs.options))
+        problem = _numbers_differ(mine.numbers, theirs.numbers)
+        if problem:
+            return None, mine.line, problem
+        options = tuple(replace(o, id=t.id) for o, t in zip(mine.options, theirs.options, strict=True))
         questions.append(replace(mine, id=theirs.id, options=options))
-    return replace(default, questions=tuple(questions)), 0, ""
+    return replace(default, questions=tuple(questions), lang=translated.lang), 0, ""
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionResult:
-    """The grading of one question."""
-
-    question_id: str
-    correct: bool
-    given: tuple[str, ...]
-    expected: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Grade:
-    """The grading of one quiz submission."""
-
-    results: tuple[QuestionResult, ...]
-    score: int
-    total: int
-    percent: int
-    passed: bool
-
-    def result(self, question_id: str) -> QuestionResult | None:
-        """Return the result for one question, or None."""
-        return next((r for r in self.results if r.question_id == question_id), None)
-
-
-MAX_ANSWER_LENGTH = 2000
-
-
-def grade(quiz: Quiz, answers: Mapping[str, Sequence[str]]) -> Grade:
-    """Grade answers (question id -> submitted values) against the quiz; never raises."""
-    results = tuple(_grade_question(q, _values(answers, q.id)) for q in quiz.questions)
-    score = sum(1 for r in results if r.correct)
-    total = len(results)
-    percent = (200 * score + total) // (2 * total) if total else 0  # round half up
-    return Grade(results, score, total, percent, score * 100 >= quiz.pass_mark * total)
-
-
-def _values(answers: object, question_id: str) -> tuple[object, ...]:
-    """Return the submitted values for a question as a tuple, whatever shape came in."""
-    try:
-        raw = answers.get(question_id) if isinstance(answers, Mapping) else None
-    except Exception:  # a hostile Mapping: treat as unanswered
-        return ()
-    if raw is None:
-        return ()
-    if isinstance(raw, (str, bytes)):
-        return (raw,)
-    try:
-        return tuple(raw)[:100]
-    except TypeError:
-        return (raw,)
-
-
-def _grade_question(question: Question, values: tuple[object, ...]) -> QuestionResult:
-    """Grade one question; anything unexpected earns no credit."""
-    given = tuple(v for v in values if isinstance(v, str))
-    well_formed = len(given) == len(values)
-    if question.kind == "text":
-        expected = question.accepted
-        ok = well_formed and len(given) == 1 and len(given[0]) <= MAX_ANSWER_LENGTH \
-            and normalize_text(given[0]) in {normalize_text(a) for a in expected}
-    else:
-        expected = question.correct_ids
-        valid = {o.id for o in question.options}
-        ok = well_formed and len(set(given)) == len(given) and set(given) <= valid \
-            and set(given) == set(expected)
-        if question.kind == "single":
-            ok = ok and len(given) == 1
-    return QuestionResult(question.id, bool(ok), given, expected)
+def _numbers_differ(mine: tuple[NumberKey, ...], theirs: tuple[NumberKey, ...]) -> str | None:
+    """Return a message when a translated question's numbers do not mean the default-language ones."""
+    if not mine and not theirs:
+        return None
+    if not theirs:
+        return "this question accepts a number, the default-language question does not"
+    if not mine:
+        return f"the default-language question accepts the number '{theirs[0].text[:40]}': accept it here too"
+    for key in mine:
+        if not any(agree(t, key) for t in theirs):
+            return (f"the numeric answer '{key.text[:40]}' does not agree with the default-language "
+                    f"answer '{theirs[0].text[:40]}'")
+    return None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .loader import DEFAULT_ASSET_BASE, load_catalog
+from .markdown import Renderer
 
 
 def tree_fingerprint(root: Path) -> str:
@@ -42,17 +43,20 @@ class ContentStore:
 
     Each gunicorn worker holds its own store; the check is a cheap walk of the tree,
     and a reload passes the current catalog as `previous` so broken edits keep the old text.
+    The store owns the Renderer (and so the cache of renderings) that every reload shares: a reload
+    renders only the texts that changed, and nothing is kept after the store is gone.
     """
 
     def __init__(self, content_dir: Path | str, *, reload_seconds: float = 2.0,
-                 asset_base: str = DEFAULT_ASSET_BASE):
+                 asset_base: str = DEFAULT_ASSET_BASE, renderer: Renderer | None = None):
         self.content_dir = Path(content_dir)
         self.reload_seconds = reload_seconds
         self.asset_base = asset_base
+        self.renderer = renderer or Renderer()
         self._lock = threading.Lock()
         self._checked = 0.0
         self._tree = tree_fingerprint(self.content_dir)
-        self._catalog = load_catalog(self.content_dir, asset_base=asset_base)
+        self._catalog = load_catalog(self.content_dir, asset_base=asset_base, renderer=self.renderer)
         self.loads = 1
 
     @property
@@ -78,7 +82,7 @@ class ContentStore:
         tree = tree_fingerprint(self.content_dir)
         if force or tree != self._tree:
             self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base,
-                                         previous=self._catalog)
+                                         previous=self._catalog, renderer=self.renderer)
             self._tree = tree
             self.loads += 1
         return self._catalog

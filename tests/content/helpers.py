@@ -27,6 +27,7 @@ QUIZ = """## Quiz
 1. Pick the right one
    - [ ] wrong
    - [x] right
+   - [ ] also wrong
 """
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"

@@ -61,7 +61,8 @@ def test_crlf_line_endings(content):
     ("---\ntitle: &t x\nsummary: *t\nminutes: 3\n---\n",
      "lessons/c/01-a.md:2: YAML anchors (&name) are not allowed"),
     ("---\ntitle: [x\nsummary: y\n---\n",
-     "lessons/c/01-a.md:3: invalid YAML: expected ',' or ']', but got ':'"),
+     "lessons/c/01-a.md:3: a value that starts with '[' or '{' is read as a list or mapping: put the whole "
+     "value in quotes, e.g. title: \"[draft] lesson\""),
     ("---\ntitle: x\nsummary: y\n---\nbody\n",
      "lessons/c/01-a.md:1: missing required key 'minutes'"),
     ("---\ntitle: x\nsummary: y\nminutes: five\n---\n",
@@ -185,3 +186,56 @@ def test_deep_nesting_fails_fast():
     with pytest.raises(fm.FrontMatterError, match="nested more than 8 levels"):
         fm.load_yaml("a: " + "[" * 5000 + "]" * 5000, first_line=2)
     assert time.perf_counter() - start < 5  # unbounded, this takes over 20 s
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ("title: Step 1: the click\n", "2: a value contains ': ': put the whole value in quotes, "
+                                    "e.g. title: \"Step 1: the click\""),
+    ("title: x\n\tsummary: y\n", "3: tabs are not allowed in the settings: use spaces"),
+    ("title:\tx\n", "2: tabs are not allowed in the settings: use spaces"),
+    ("title: \"Step 1\nsummary: y\n", "2: a quote is opened but never closed: end the value with the same "
+                                     "quote (\" or ')"),
+    ("title: 'Step 1\nsummary: y\n", "2: a quote is opened but never closed"),
+    ("title: x\n  summary: y\n", "3: this line is indented: settings start at the beginning of the line"),
+    ("certificate:\n  title: x\n signer_name: y\n", "4: the indentation does not line up"),
+    ("title: x\njust some words\nsummary: y\n", "3: a line is not 'key: value'"),
+    ("title: @home\n", "2: a value starts with '@': put the whole value in quotes"),
+    ("title: `code`\n", "2: a value starts with '`': put the whole value in quotes"),
+    ("title: \"a\" b\n", "2: a value starts with a quote, '[' or '{' and goes on after it"),
+    ("title: [draft] lesson\n", "2: a value starts with a quote, '[' or '{' and goes on after it"),
+])
+def test_yaml_errors_say_what_to_do(content, lines, expected):
+    """The parser's words become a message that says what to do, at the right line."""
+    catalog = load_one(content, f"---\n{lines}minutes: 3\n---\nBody\n")
+    found = messages(catalog)
+    assert len(found) == 1 and found[0].startswith(f"lessons/c/01-a.md:{expected}"), found
+    assert good_lessons(catalog) == ["good"]
+
+
+@pytest.mark.parametrize("key, right", [("max_attempt", "max_attempts"), ("pass_marks", "pass_mark"),
+                                        ("show_answer", "show_answers"), ("titel", "title"), ("Title", "title"),
+                                        ("shuffled", "shuffle"), ("minute", "minutes")])
+def test_misspelt_keys_are_errors(content, key, right):
+    """A key close to a known one is an error that names it: the setting must not go live as if unset."""
+    text = lesson_md().replace("minutes: 5\n", f"minutes: 5\n{key}: 3\n")
+    catalog = load_one(content, text)
+    assert f"lessons/c/01-a.md:5: unknown key '{key}': did you mean '{right}'?" in messages(catalog)
+    assert good_lessons(catalog) == ["good"]
+
+
+@pytest.mark.parametrize("key", ["slug", "draft", "colour", "author", "tags", "lang", "description", "level"])
+def test_truly_unknown_keys_stay_warnings(content, key):
+    """Keys not close to any known one are ignored with a warning."""
+    catalog = load_one(content, lesson_md(extra=f"{key}: x\n"))
+    assert messages(catalog, "warning") == [f"lessons/c/01-a.md:5: warning: '{key}': unknown key, ignored"]
+    assert good_lessons(catalog) == ["a", "good"]
+
+
+def test_misspelt_key_in_a_translation_and_the_certificate(content):
+    """Translations are checked against their own keys; nested keys carry their path."""
+    make_course(content, course=course_md(extra="certificate:\n  signer_nam: Dana\n"),
+                lessons={"01-a.md": lesson_md(), "01-a.de.md": lesson_md().replace("title:", "titel: T\ntitle:")})
+    found = messages(load_catalog(content))
+    assert "lessons/c/course.md:6: unknown key 'certificate.signer_nam': did you mean 'certificate.signer_name'?" \
+        in found
+    assert "lessons/c/01-a.de.md:2: unknown key 'titel': did you mean 'title'?" in found

@@ -9,6 +9,7 @@ import pytest
 
 from coaching.content import markdown as md
 from coaching.content import render
+from coaching.content.markdown import Renderer
 
 BASE = "/courses/c/assets/"
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:")
@@ -174,8 +175,8 @@ def test_links_external_get_rel_relative_stay():
 
 def test_relative_images_are_rewritten_to_the_asset_base():
     """A relative image points at the course's asset URL; absolute ones are left alone."""
-    result = md.render_document("![a](images/x.svg \"T\") ![b](./images/y%20z.png) "
-                                "![c](https://cdn.example/z.png)", asset_base=BASE)
+    result = Renderer().document("![a](images/x.svg \"T\") ![b](./images/y%20z.png) "
+                                 "![c](https://cdn.example/z.png)", asset_base=BASE, external_images=True)
     imgs = [a for t, a in parse(result.html).tags if t == "img"]
     assert imgs[0] == {"alt": "a", "src": "/courses/c/assets/images/x.svg", "title": "T"}
     assert imgs[1]["src"] == "/courses/c/assets/images/y%20z.png"
@@ -189,16 +190,20 @@ def test_heading_titles_in_toc_are_plain_text():
     assert toc[0].title == "Fish & <chips>"
 
 
-def test_render_is_cached():
-    """Rendering the same text twice returns the cached result object."""
-    first = md.render_document("cache me *once*", asset_base=BASE)
-    assert md.render_document("cache me *once*", asset_base=BASE) is first
-    assert md.render_document("cache me *once*", asset_base="/other/") is not first
+def test_render_is_cached_by_its_renderer_only():
+    """The same text twice on one Renderer is the cached object; another Renderer shares nothing."""
+    renderer = Renderer()
+    first = renderer.document("cache me *once*", asset_base=BASE)
+    assert renderer.document("cache me *once*", asset_base=BASE) is first
+    assert renderer.document("cache me *once*", asset_base="/other/") is not first
+    assert renderer.document("cache me *once*", asset_base=BASE, external_images=True) is not first
+    assert Renderer().document("cache me *once*", asset_base=BASE) is not first
+    assert not hasattr(md, "cache_info") and not hasattr(md, "_CACHE")
 
 
 def test_inline_render_drops_the_paragraph():
     """Questions and options render without a wrapping <p>."""
-    result = md.render_inline("**bold** and `code`", asset_base=BASE)
+    result = Renderer().inline("**bold** and `code`", asset_base=BASE)
     assert result.html == "<strong>bold</strong> and <code>code</code>"
 
 
@@ -211,10 +216,52 @@ def test_text_extraction_and_word_count():
 
 def test_reused_converter_keeps_no_state_between_documents():
     """Footnotes, headings and images of one document never leak into the next (converters are reused)."""
-    from coaching.content.markdown import render_document
-
-    first = render_document("## Alpha\n\nText[^1] ![a](images/one.svg)\n\n[^1]: First note.", asset_base="/x/")
-    second = render_document("## Beta\n\nOther text, no notes.", asset_base="/x/")
+    renderer = Renderer()
+    first = renderer.document("## Alpha\n\nText[^1] ![a](images/one.svg)\n\n[^1]: First note.", asset_base="/x/")
+    second = renderer.document("## Beta\n\nOther text, no notes.", asset_base="/x/")
     assert "First note" in first.html and "First note" not in second.html
     assert [item.title for item in second.toc] == ["Beta"]
     assert first.images == ("images/one.svg",) and second.images == ()
+
+
+@pytest.mark.parametrize("src", [
+    "https://evil.example/x.png", "http://evil.example/x.png", "//evil.example/x.png", "HTTPS://evil.example/x.png",
+    "\\\\evil.example/x.png", "/\\evil.example/x.png", "http:evil.example/x.png", "https:\t//evil.example/x.png",
+    "ftp://evil.example/x.png",
+])
+def test_external_images_are_dropped(src):
+    """An image from another host is removed (its alt text stays) and reported; no src points away."""
+    result = Renderer().document(f"Before ![the picture]({src}) after.", asset_base=BASE)
+    imgs = [a for t, a in parse(result.html).tags if t == "img"]
+    assert all(a["src"].startswith(BASE) for a in imgs), result.html
+    if not imgs:
+        assert "Before the picture after." in result.html and len(result.external_images) == 1
+
+
+def test_external_images_are_kept_when_allowed():
+    """With allow_external_images an http(s) image stays; other schemes still go."""
+    result = Renderer().document("![a](https://cdn.example/z.png) ![b](//cdn.example/y.png) ![c](ftp://x.example/z.png)",
+                                 asset_base=BASE, external_images=True)
+    assert [a["src"] for t, a in parse(result.html).tags if t == "img"] == ["https://cdn.example/z.png",
+                                                                              "//cdn.example/y.png"]
+    assert len(result.external_images) == 3
+
+
+def test_site_paths_and_relative_images_are_not_external():
+    """`/static/x.png` stays on this site; relative images go to the asset base."""
+    result = Renderer().document("![a](/static/x.png) ![b](images/y.png)", asset_base=BASE)
+    assert [a["src"] for t, a in parse(result.html).tags if t == "img"] == ["/static/x.png", BASE + "images/y.png"]
+    assert result.external_images == ()
+
+
+def test_external_image_inside_a_link_keeps_the_link():
+    """A linked external image leaves its alt text as the link text."""
+    result = Renderer().document("[![Logo](https://evil.example/l.png)](https://example.com)", asset_base=BASE)
+    assert [t for t, _ in parse(result.html).tags] == ["p", "a"] and ">Logo</a>" in result.html
+
+
+@pytest.mark.parametrize("href", ["https://x.example/p", "http://x.example", "//x.example/p", "HTTPS://X.example"])
+def test_links_to_other_hosts_get_rel(href):
+    """Links to other hosts stay, with rel="noopener noreferrer", also protocol-relative ones."""
+    html, _ = render(f"[a]({href})", asset_base=BASE)
+    assert [a for t, a in parse(html).tags if t == "a"] == [{"href": href, "rel": "noopener noreferrer"}]

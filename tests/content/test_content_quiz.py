@@ -7,16 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coaching.content import Option, Question, Quiz, grade, load_catalog, normalize_text
-from coaching.content.quiz import parse_quiz, split_quiz
+from coaching.content.markdown import RenderContext, Renderer
+from coaching.content.quiz import QuizSettings, parse_quiz, split_quiz
 
 from .helpers import lesson_md, make_course, messages
 
 BASE = "/courses/c/assets/"
+CONTEXT = RenderContext(Renderer(), BASE)
 
 
-def parse(text: str, heading_line: int = 10, pass_mark: int = 80):
+def parse(text: str, heading_line: int = 10, pass_mark: int = 80, lang: str = "en", **settings):
     """Parse quiz lines whose `## Quiz` heading sits on `heading_line`."""
-    return parse_quiz(text.split("\n"), heading_line, asset_base=BASE, pass_mark=pass_mark)
+    return parse_quiz(text.split("\n"), heading_line, context=CONTEXT,
+                      settings=QuizSettings(pass_mark, **settings), lang=lang)
 
 
 def issues(text: str, heading_line: int = 10):

@@ -7,6 +7,7 @@ import threading
 
 from coaching.content import ContentStore, load_catalog
 from coaching.content import markdown as md
+from coaching.content.markdown import Renderer
 
 from .helpers import course_md, lesson_md, make_course, messages, write
 
@@ -38,8 +39,8 @@ def test_edit_break_fix_delete(content):
     edit(path, "---\ntitle: Three\nsummary: [broken\n---\n")
     catalog = store.catalog
     assert title(catalog) == "Two"
-    assert messages(catalog) == ["lessons/c/01-a.md:3: invalid YAML: expected ',' or ']', "
-                                 "but got '<stream end>'"]
+    assert messages(catalog) == ["lessons/c/01-a.md:3: a value that starts with '[' or '{' is read as a list or "
+                                 "mapping: put the whole value in quotes, e.g. title: \"[draft] lesson\""]
     status = next(f for f in catalog.files if f.lesson_slug == "a")
     assert not status.ok
 
@@ -92,13 +93,14 @@ def test_new_file_with_taken_number_does_not_hide_the_served_one(content):
 
 
 def test_unchanged_files_are_not_rendered_again(content, monkeypatch):
-    """Reloading unchanged files hits the render cache."""
+    """Reloading unchanged files with the same Renderer hits its cache."""
     make_course(content, lessons={"01-a.md": lesson_md(body="Cached *body* text unique-42")})
-    first = load_catalog(content)
+    renderer = Renderer()
+    first = load_catalog(content, renderer=renderer)
     calls = []
-    real = md._render
-    monkeypatch.setattr(md, "_render", lambda *a: calls.append(a) or real(*a))
-    second = load_catalog(content, previous=first)
+    real = md.convert
+    monkeypatch.setattr(md, "convert", lambda *a: calls.append(a) or real(*a))
+    second = load_catalog(content, previous=first, renderer=renderer)
     assert calls == []
     assert second.course("c").lesson("a").texts["en"].html == first.course("c").lesson("a").texts["en"].html
 
