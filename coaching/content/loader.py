@@ -7,6 +7,7 @@ that was served before keeps the previous version served. The jobs are split: `f
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import MappingProxyType
@@ -133,10 +134,8 @@ class CourseLoader:
             if entry.name.startswith(".") or not entry.name.endswith(".md") or entry.is_dir():
                 continue
             file = ContentFile(Path(entry.path), self.shown(Path(entry.path)), "")
-            try:
+            with contextlib.suppress(OSError):
                 file.mtime = entry.stat().st_mtime  # also for files that are never read
-            except OSError:
-                pass
             self.folder.files.append(file)
             _classify(file, entry.name, course_files, lessons)
         return course_files, lessons

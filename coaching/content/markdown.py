@@ -216,7 +216,7 @@ class _Safety(Extension):
         self.external_images = external_images
         self.links: _LinksAndImages | None = None
 
-    def extendMarkdown(self, md: mdlib.Markdown) -> None:  # noqa: N802 (python-markdown API)
+    def extendMarkdown(self, md: mdlib.Markdown) -> None:
         """Switch off raw HTML and add our processors after inline parsing."""
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")

@@ -62,13 +62,12 @@ class ContentStore:
     @property
     def catalog(self) -> Catalog:
         """Return the current catalog, reloading first when the files changed."""
-        if time.monotonic() - self._checked >= self.reload_seconds:
-            # Only one thread checks; the others serve the current catalog instead of waiting.
-            if self._lock.acquire(blocking=False):
-                try:
-                    self._check(force=False)
-                finally:
-                    self._lock.release()
+        # Only one thread checks; the others serve the current catalog instead of waiting.
+        if time.monotonic() - self._checked >= self.reload_seconds and self._lock.acquire(blocking=False):
+            try:
+                self._check(force=False)
+            finally:
+                self._lock.release()
         return self._catalog
 
     def reload(self, force: bool = True) -> Catalog:

@@ -406,7 +406,7 @@ def test_content_package_imports_nothing_from_the_app():
     """coaching.content stays self-contained: no Flask, SQLAlchemy or other app modules."""
     import ast
     package = Path(__file__).resolve().parents[2] / "coaching/content"
-    allowed = {"__future__", "collections", "dataclasses", "decimal", "difflib", "functools", "hashlib", "html",
+    allowed = {"__future__", "collections", "contextlib", "dataclasses", "decimal", "difflib", "functools", "hashlib", "html",
                "json", "os", "pathlib", "random", "re", "threading", "time", "types", "typing", "unicodedata",
                "urllib", "xml", "markdown", "nh3", "pygments", "yaml"}
     for path in package.glob("*.py"):
