@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import BASE_DIR, Config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import select_language
+from .i18n import BADGE_LABELS, select_language
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -199,6 +199,8 @@ def _configure_logging(app: Flask) -> None:
 def _configure_templates(app: Flask) -> None:
     """Values and filters every template may use."""
     from flask_babel import format_date, format_datetime, get_locale
+
+    app.jinja_env.globals["badge_labels"] = BADGE_LABELS
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

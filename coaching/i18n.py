@@ -13,12 +13,21 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from config import BASE_DIR
 
 TRANSLATIONS_DIR = BASE_DIR / "coaching" / "translations"
 LANGUAGES = ("en", "de")
+
+# The words on status badges (templates/_macros.html `badge`), translated when a badge is shown.
+BADGE_LABELS = {
+    "done": _l("Done"), "passed": _l("Passed"), "failed": _l("Failed"), "revoked": _l("Revoked"),
+    "expired": _l("Expired"), "valid": _l("Valid"), "exam": _l("Exam"), "draft": _l("Draft"),
+    "todo": _l("Not started"), "quiz": _l("Quiz"), "withdrawn": _l("Withdrawn"), "error": _l("Error"),
+    "warning": _l("Warning"), "manager": _l("Manager"), "affiliate": _l("Affiliate"), "inactive": _l("Deactivated"),
+}
 
 
 def select_language() -> str:

@@ -162,3 +162,38 @@ def test_downgrade_to_base_with_data(deployment: Server, engine: sa.Engine) -> N
     assert tables(engine) == set()
     deployment.flask("db", "upgrade")
     assert schema_diff(engine) == []
+
+
+def test_attempts_from_before_quiz_versions_keep_their_review(deployment: Server, engine: sa.Engine) -> None:
+    """An attempt stored before 5e8a1c4b7d20 (no quiz version, no option order, no limit) is, after the
+    upgrade, still matched to its quiz by the file's hash, shown in the author's order, and counted."""
+    from coaching.services import catalog, quizzes
+    from tests.scale.helpers import app_for
+
+    deployment.flask("db", "upgrade", "3c1f0a7d2b9e")
+    app = app_for(deployment.database_url, deployment.root)
+    with app.app_context():
+        text = catalog.catalog().course("demo").lesson("headlines").texts["en"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (email, name, role, active, session_token, created_at) "
+                             "VALUES ('old@example.com', 'Old', 'affiliate', true, 't', :now)"), {"now": STAMP})
+        user_id = conn.execute(sa.text("SELECT id FROM users")).scalar_one()
+        conn.execute(sa.text(
+            "INSERT INTO quiz_attempts (user_id, submission_id, course_slug, lesson_slug, language, content_hash, "
+            "answers, results, score, total, percent, passed, created_at) VALUES (:u, 'old-form-1', 'demo', "
+            "'headlines', 'en', :h, '{}', '{}', 0, 3, 0, false, :now)"), {"u": user_id, "h": text.content_hash,
+                                                                          "now": STAMP})
+    deployment.flask("db", "upgrade")
+    with app.app_context():
+        from coaching.extensions import db
+        from coaching.models import QuizAttempt
+
+        attempt = db.session.scalar(sa.select(QuizAttempt))
+        assert (attempt.quiz_version, attempt.option_orders, attempt.attempt_limit) == (None, None, None)
+        lesson = catalog.catalog().course("demo").lesson("headlines")
+        assert quizzes.graded_text(lesson, attempt) is not None
+        question = next(q for q in text.quiz.questions if q.options)
+        assert quizzes.ordered(question, (attempt.option_orders or {}).get(question.id)) == list(question.options)
+        assert quizzes.quiz_standing(user_id, "demo", "headlines", 3).left == 2
+        db.session.remove()
+        db.engine.dispose()

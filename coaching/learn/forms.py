@@ -9,7 +9,7 @@ class CompleteForm(FlaskForm):
 
 
 class QuizForm(FlaskForm):
-    """The quiz form's fixed fields: one submission id per rendered form, and the version answered."""
+    """The quiz form's fixed fields: one submission id per rendered form, and the quiz version answered."""
 
     submission_id = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])
-    content_hash = HiddenField(validators=[DataRequired(), Length(max=64)])
+    quiz_version = HiddenField(validators=[DataRequired(), Length(max=64)])

@@ -97,9 +97,9 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
     status = status or progress.course_status(current_user.id, course)
     quiz_view = None
     if text.quiz is not None:
+        orders = quizzes.option_orders(text.quiz, current_user.id)
         quiz_view = {
-            "questions": [(q, quizzes.shuffled_options(q, current_user.id, text.quiz.shuffle))
-                          for q in text.quiz.questions],
+            "questions": [(q, quizzes.ordered(q, orders.get(q.id))) for q in text.quiz.questions],
             "standing": quizzes.quiz_standing(current_user.id, course.slug, lesson.slug, text.quiz.max_attempts),
             "given": ({q.id: request.form.getlist(q.id) for q in text.quiz.questions}
                       if request.method == "POST" else {}),
@@ -151,12 +151,12 @@ def submit_quiz(course_slug: str, lesson_slug: str) -> Any:
         abort(404)
     form = QuizForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors and not form.submission_id.errors and not form.content_hash.errors:
+        if form.csrf_token.errors and not form.submission_id.errors and not form.quiz_version.errors:
             # An expired token (an operator's WTF_CSRF_TIME_LIMIT): show the quiz again with the answers kept.
             flash(_("Your form expired. Your answers are still filled in: please submit them again."), "warning")
             return _render_lesson(course, lesson, submission_id=form.submission_id.data, status_code=400)
         abort(400)
-    if form.content_hash.data != text.content_hash:
+    if form.quiz_version.data != text.quiz.version:
         flash(_("This quiz was updated while you had it open. Here is the new version; please answer again."),
               "warning")
         return redirect(url_for("learn.lesson", course_slug=course.slug, lesson_slug=lesson.slug, _anchor="quiz"),
@@ -195,9 +195,13 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int) -> Any:
     text = quizzes.graded_text(lesson, record)
     standing = quizzes.quiz_standing(current_user.id, course.slug, lesson.slug,
                                      text.quiz.max_attempts if text is not None else None)
+    review = quizzes.review_shown(text.quiz, record, standing) if text is not None else "score"
+    questions = [(q, quizzes.ordered(q, (record.option_orders or {}).get(q.id))) for q in text.quiz.questions] \
+        if text is not None else []
     return render_template(
         "learn/result.html", course=course, lesson=lesson, attempt=record, text=text, lang=current_language(),
-        next=course.next_lesson(lesson.slug), left=standing.left, best=standing.best,
+        next=course.next_lesson(lesson.slug), left=standing.left, best=standing.best, review=review,
+        questions=questions,
     )
 
 

@@ -33,6 +33,9 @@ REFUSALS = {
     "last_manager": lambda: _("This is the last active manager. Make someone else a manager first."),
     "no_quiz": lambda: _("This lesson has no quiz."),
     "unlimited": lambda: _("This quiz allows unlimited attempts; there is nothing to grant."),
+    "key_seen": lambda: _("This person has already seen the answer key of this quiz (it is shown once the quiz is "
+                          "passed or no attempts are left), so another attempt would test nothing. Quizzes meant "
+                          "to allow extra attempts set show_answers: never."),
     "not_affiliate": lambda: _("Reset links can only be created for affiliates."),
     "inactive": lambda: _("This account is deactivated. Reactivate it first."),
     "role": lambda: _("Unknown role."),

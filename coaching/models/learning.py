@@ -46,6 +46,7 @@ class QuizAttempt(db.Model):
         UniqueConstraint("user_id", "submission_id"),
         Index("ix_quiz_attempts_lookup", "user_id", "course_slug", "lesson_slug"),
         Index("ix_quiz_attempts_quiz", "course_slug", "lesson_slug", "content_hash"),
+        Index("ix_quiz_attempts_version", "course_slug", "lesson_slug", "quiz_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +55,14 @@ class QuizAttempt(db.Model):
     course_slug: Mapped[str] = mapped_column(String(100))
     lesson_slug: Mapped[str] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(5))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))  # the lesson file as it was (history only)
+    # What the quiz meant (content.Quiz.version: questions, key, settings); NULL for attempts made before it
+    # was recorded, which then match their quiz by content_hash.
+    quiz_version: Mapped[str | None] = mapped_column(String(64))
+    # The option order this person was shown, {question_id: [option ids]}; NULL: the author's order.
+    option_orders: Mapped[dict | None] = mapped_column(JSON)
+    # max_attempts in force when the attempt was made (0: unlimited; NULL: made before it was recorded).
+    attempt_limit: Mapped[int | None] = mapped_column(Integer)
     answers: Mapped[dict] = mapped_column(JSON)  # {question_id: [values]}
     results: Mapped[dict] = mapped_column(JSON)  # {question_id: correct?}
     score: Mapped[int] = mapped_column(Integer)

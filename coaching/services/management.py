@@ -47,6 +47,8 @@ def grant_attempt(actor: User, user: User, course: Course, lesson: Lesson) -> No
         raise ActionRefused("no_quiz")
     if quiz.max_attempts is None:
         raise ActionRefused("unlimited")
+    if quizzes.key_seen(user.id, course.slug, lesson.slug, quiz):
+        raise ActionRefused("key_seen")
     quizzes.grant_attempt(user.id, course.slug, lesson.slug, actor)
     record(actor, "attempt_granted", "user", user.id, course=course.slug, lesson=lesson.slug)
 

@@ -2,15 +2,14 @@
 attempts left, the result that counts, manager grants, and which quiz version an attempt answered."""
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
-from ..content import Catalog, Course, Lesson, LessonText, Question, Quiz, grade
+from ..content import Catalog, Course, Lesson, LessonText, Option, Question, Quiz, grade, option_order, order_seed
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt, User, utcnow
 from .db import insert_ignore, lock_row
@@ -20,12 +19,20 @@ MAX_TEXT_ANSWER = 500
 REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission
 
 
-def shuffled_options(question: Question, user_id: int, shuffle: bool) -> list[Any]:
-    """The options in author order, or in a stable per-person shuffled order."""
-    options = list(question.options)
-    if shuffle:
-        random.Random(f"{user_id}:{question.id}").shuffle(options)
-    return options
+def option_orders(quiz: Quiz, user_id: int) -> dict[str, tuple[str, ...]]:
+    """The order of every choice question's options for this person: worked out on the server from (person,
+    quiz version, question), so a reload shows the same order and no form can choose it."""
+    return {q.id: option_order(quiz, q, order_seed(user_id, quiz.version, q.id))
+            for q in quiz.questions if q.kind != "text"}
+
+
+def ordered(question: Question, order: Sequence[str] | None) -> list[Option]:
+    """A question's options in a stored or computed order (the author's order when there is none)."""
+    if not order:
+        return list(question.options)
+    by_id = {o.id: o for o in question.options}
+    shown = [by_id[oid] for oid in order if oid in by_id]
+    return shown + [o for o in question.options if o.id not in set(order)]  # options added since: at the end
 
 
 class AnswerError(ValueError):
@@ -84,23 +91,64 @@ class QuizStanding:
 
 
 def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
-    """Attempts left (max_attempts plus manager grants, minus attempts used) and the result that counts,
-    in one query; the lesson and result pages show both, and a submission checks what is left."""
+    """Attempts left and the result that counts, in one query; the lesson and result pages show both, and a
+    submission checks what is left.
+
+    Attempts left = max_attempts plus manager grants minus the attempts made under the current limit: a
+    limit set or lowered later counts only the attempts made after it (each attempt records the limit in
+    force; the latest attempt made without a limit or under a higher one marks where the count starts).
+    """
     mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
             QuizAttempt.lesson_slug == lesson_slug)
     grants = select(func.count()).select_from(AttemptGrant).where(
         AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
         AttemptGrant.lesson_slug == lesson_slug).scalar_subquery()
+    counted: Any = func.count(QuizAttempt.id)
+    if max_attempts is not None:
+        before_limit = select(func.max(QuizAttempt.id)).where(
+            *mine, or_(QuizAttempt.attempt_limit == 0, QuizAttempt.attempt_limit > max_attempts)).scalar_subquery()
+        counted = func.count(case((QuizAttempt.id > func.coalesce(before_limit, 0), QuizAttempt.id)))
     used, any_passed, best_passed, best_any, granted = db.session.execute(select(
-        func.count(QuizAttempt.id), func.max(case((QuizAttempt.passed, 1), else_=0)),
+        counted, func.max(case((QuizAttempt.passed, 1), else_=0)),
         func.max(case((QuizAttempt.passed, QuizAttempt.percent))), func.max(QuizAttempt.percent), grants,
     ).where(*mine)).one()
     best = None
-    if used:
+    if best_any is not None:
         best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
                                                                                         passed=False)
     left = None if max_attempts is None else max(0, max_attempts + (granted or 0) - used)
     return QuizStanding(left=left, best=best)
+
+
+Review = Literal["score", "marks", "key"]
+
+
+def review_shown(quiz: Quiz, attempt: QuizAttempt, standing: QuizStanding) -> Review:
+    """What the result page of an attempt shows, by the quiz's `show_answers`:
+
+    - "score": the score only (`never`, for exams);
+    - "marks": the score and which questions were wrong, without right options or explanations (`after_pass`
+      after a failed attempt while attempts are left, so the first attempt does not hand out the key);
+    - "key": everything, right options and explanations (`immediate`; `after_pass` once passed or when no
+      attempts are left).
+    """
+    if quiz.show_answers == "never":
+        return "score"
+    if quiz.show_answers == "immediate":
+        return "key"
+    passed = attempt.passed or (standing.best is not None and standing.best.passed)
+    return "key" if passed or standing.left == 0 else "marks"
+
+
+def key_seen(user_id: int, course_slug: str, lesson_slug: str, quiz: Quiz) -> bool:
+    """True when this person could already see the quiz's answer key on a result page (another attempt
+    would then test nothing, so a manager's grant is refused)."""
+    if quiz.show_answers == "never":
+        return False
+    standing = quiz_standing(user_id, course_slug, lesson_slug, quiz.max_attempts)
+    if standing.best is None:
+        return False
+    return quiz.show_answers == "immediate" or standing.best.passed or standing.left == 0
 
 
 class AttemptRefused(Exception):
@@ -125,10 +173,13 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
     left = quiz_standing(user.id, course.slug, lesson.slug, text.quiz.max_attempts).left
     if left is not None and left <= 0:
         raise AttemptRefused()
-    result = grade(text.quiz, answers)
+    result = grade(text.quiz, answers, text.lang)  # typed numbers are read in the language the person was shown
+    orders = {qid: list(order) for qid, order in option_orders(text.quiz, user.id).items()} if text.quiz.shuffle \
+        else None
     inserted = insert_ignore(QuizAttempt, {
         "user_id": user.id, "submission_id": submission_id, "course_slug": course.slug,
         "lesson_slug": lesson.slug, "language": text.lang, "content_hash": text.content_hash,
+        "quiz_version": text.quiz.version, "option_orders": orders, "attempt_limit": text.quiz.max_attempts or 0,
         "answers": answers, "results": {r.question_id: r.correct for r in result.results},
         "score": result.score, "total": result.total, "percent": result.percent, "passed": result.passed,
         "created_at": utcnow()}, conflict=["user_id", "submission_id"])
@@ -147,7 +198,8 @@ def _same_as_latest(user_id: int, course: Course, lesson: Lesson, text: LessonTe
     latest = db.session.scalar(select(QuizAttempt).where(
         QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug,
         QuizAttempt.lesson_slug == lesson.slug).order_by(QuizAttempt.id.desc()).limit(1))
-    if (latest is not None and latest.content_hash == text.content_hash and latest.answers == answers
+    assert text.quiz is not None
+    if (latest is not None and latest.quiz_version == text.quiz.version and latest.answers == answers
             and utcnow() - latest.created_at < REPLAY_WINDOW):
         return latest
     return None
@@ -176,9 +228,19 @@ def grant_attempt(user_id: int, course_slug: str, lesson_slug: str, granted_by: 
 def graded_text(lesson: Lesson | None, attempt: QuizAttempt) -> LessonText | None:
     """The current lesson text an attempt was graded with, or None when that quiz version no longer exists."""
     text = lesson.texts.get(attempt.language) if lesson is not None else None
-    if text is None or text.quiz is None or text.content_hash != attempt.content_hash:
+    if text is None or text.quiz is None:
         return None
-    return text
+    if attempt.quiz_version is not None:
+        return text if attempt.quiz_version == text.quiz.version else None
+    return text if attempt.content_hash == text.content_hash else None  # recorded before quiz versions
+
+
+def graded_with(text: LessonText) -> Any:
+    """SQL condition: attempts graded with this lesson text's quiz version (the same rule as graded_text)."""
+    assert text.quiz is not None
+    # Both branches are TRUE or FALSE, never NULL, so NOT(...) of this condition selects the other attempts.
+    return or_(and_(QuizAttempt.quiz_version.is_not(None), QuizAttempt.quiz_version == text.quiz.version),
+               and_(QuizAttempt.quiz_version.is_(None), QuizAttempt.content_hash == text.content_hash))
 
 
 def lesson_of(cat: Catalog, course_slug: str, lesson_slug: str) -> Lesson | None:

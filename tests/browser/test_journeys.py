@@ -80,15 +80,17 @@ def test_affiliate_from_registration_to_verified_certificate(browser: Any, brows
     answer_quiz(page, WRONG, "no idea")
     expect(page.locator(".score-value")).to_have_text("0%")
     expect(page.locator(".score-box .badge-failed")).to_be_visible()
-    expect(page.locator(".explanation")).to_have_count(3)
-    expect(page.get_by_text("A concrete, measurable benefit gives the reader a reason to click.")).to_be_visible()
-    expect(page.get_by_text("Organic search is earned, not bought.")).to_be_visible()
+    # show_answers: after_pass (the default): which questions were wrong, but no key while attempts are left
+    expect(page.locator(".result-wrong")).to_have_count(3)
+    expect(page.locator(".explanation")).to_have_count(0)
 
     page.locator(".score-box a[href$='#quiz']").click()
     answer_quiz(page, RIGHT, "  Click-Through   Rate ")
     expect(page.locator(".score-value")).to_have_text("100%")
     expect(page.locator(".score-box .badge-passed")).to_be_visible()
     expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(".explanation")).to_have_count(3)  # passed: the key and the explanations
+    expect(page.get_by_text("Organic search is earned, not bought.")).to_be_visible()
 
     page.locator(".score-box a[href='/dashboard']").click()
     with page.expect_download() as download:

@@ -70,7 +70,7 @@ def parse_inputs(html: str) -> _FormParser:
 
 
 def hidden_value(html: str, name: str) -> str:
-    """The value of the first input with this name (csrf_token, submission_id, content_hash)."""
+    """The value of the first input with this name (csrf_token, submission_id, quiz_version)."""
     for field_ in parse_inputs(html).inputs:
         if field_.get("name") == name:
             return field_.get("value", "")

@@ -32,13 +32,13 @@ def in_parallel(calls: Iterable[Callable[[], Any]], threads: int = 16) -> list[A
 
 
 def quiz_form(browser: Browser, *, correct: bool) -> list[tuple[str, str]]:
-    """Open the quiz lesson and fill in its form (csrf_token, submission_id, content_hash, answers).
+    """Open the quiz lesson and fill in its form (csrf_token, submission_id, quiz_version, answers).
 
     Wrong answers differ from form to form (the text answer names the form), so they are separate attempts.
     """
     page = browser.get(QUIZ_PAGE)
     assert page.status == 200, page.status
-    fixed = [(name, hidden_value(page.body, name)) for name in ("csrf_token", "submission_id", "content_hash")]
+    fixed = [(name, hidden_value(page.body, name)) for name in ("csrf_token", "submission_id", "quiz_version")]
     return fixed + quiz_answers(page.body, correct=correct, wrong_text=f"not sure {fixed[1][1]}")
 
 

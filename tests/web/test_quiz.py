@@ -74,11 +74,12 @@ def test_correct_answers_pass_and_complete_lesson(app, client, logged_in):
 
 
 def test_wrong_answers_fail_and_show_way_forward(app, client, logged_in):
-    """A failing submission shows right and wrong, the explanations and a retry button."""
+    """A failing submission with attempts left shows which questions were wrong and a retry button, but
+    not the key (the default `show_answers: after_pass`)."""
     response = submit(client, answers(read_quiz(client), right=False))
     result = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "0%" in result and "Failed" in result and "Try again" in result
-    assert "Organic search is earned" in result
+    assert "0%" in result and "Failed" in result and "Try again" in result and "Not correct" in result
+    assert "Organic search is earned" not in result and ">right answer<" not in result
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
@@ -177,7 +178,7 @@ def test_value_variants_get_no_credit(app, client, logged_in):
 def test_changed_content_says_so_and_stores_nothing(app, client, logged_in):
     """A quiz posted for an older content version is not graded; the person is sent to the new version."""
     form = read_quiz(client)
-    form.hidden["content_hash"] = "0" * 64
+    form.hidden["quiz_version"] = "0" * 16
     response = submit(client, answers(form), form)
     assert response.status_code == 303
     assert "was updated while you had it open" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -110,7 +110,8 @@ def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
     """One row per quiz attempt, oldest first, read in chunks (keyset on the attempt id)."""
     last_id = 0
     columns = (QuizAttempt.id, User.name, User.email, QuizAttempt.course_slug, QuizAttempt.lesson_slug,
-               QuizAttempt.language, QuizAttempt.content_hash, QuizAttempt.created_at, QuizAttempt.score,
+               QuizAttempt.language, func.coalesce(QuizAttempt.quiz_version, QuizAttempt.content_hash),
+               QuizAttempt.created_at, QuizAttempt.score,
                QuizAttempt.total, QuizAttempt.percent, QuizAttempt.passed, QuizAttempt.answers)
     while True:
         rows = db.session.execute(select(*columns).outerjoin(User, User.id == QuizAttempt.user_id)
@@ -118,8 +119,8 @@ def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
         if not rows:
             return
         last_id = rows[-1][0]
-        for (aid, name, email, course, lesson, language, content_hash, created, score, total, percent, passed,
+        for (aid, name, email, course, lesson, language, version, created, score, total, percent, passed,
              answers) in rows:
-            yield [aid, name or "", email or "", course, lesson, language, content_hash[:12], _cell_time(created),
+            yield [aid, name or "", email or "", course, lesson, language, version[:12], _cell_time(created),
                    score, total, percent, "yes" if passed else "no",
                    json.dumps(answers, ensure_ascii=False, sort_keys=True, separators=(",", ":"))]

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, or_, select, true
 
 from ...content import Lesson, LessonText, Question, normalize_text
 from ...extensions import db
 from ...models import QuizAttempt
+from ..quizzes import graded_with
 
 UPPER_LOWER_SHARE = 0.27
 MAX_DISTINCT_TEXT_ANSWERS = 2000  # bounds memory when counting free-text wrong answers
@@ -83,7 +84,7 @@ class VersionAnalysis:
     """The analysis of one language version of a quiz (attempts graded with its current text)."""
 
     lang: str
-    content_hash: str
+    version: str  # the quiz version (what the quiz means), not the file's hash
     attempts: int
     group_size: int
     questions: list[QuestionStats]
@@ -106,17 +107,17 @@ def question_analysis(course_slug: str, lesson: Lesson) -> tuple[list[VersionAna
         version = _analyse_version(course_slug, lesson.slug, text)
         if version.attempts:
             versions.append(version)
-    current = [lesson.texts[lang].content_hash for lang in lesson.languages]
+    current = [graded_with(lesson.texts[lang]) for lang in lesson.languages if lesson.texts[lang].quiz]
     older = db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
         QuizAttempt.course_slug == course_slug, QuizAttempt.lesson_slug == lesson.slug,
-        QuizAttempt.content_hash.not_in(current))) or 0
+        not_(or_(*current)) if current else true())) or 0
     return versions, older
 
 
 def _version_filter(course_slug: str, lesson_slug: str, text: LessonText) -> list[Any]:
     """WHERE conditions for the attempts graded with one lesson text."""
     return [QuizAttempt.course_slug == course_slug, QuizAttempt.lesson_slug == lesson_slug,
-            QuizAttempt.language == text.lang, QuizAttempt.content_hash == text.content_hash]
+            QuizAttempt.language == text.lang, graded_with(text)]
 
 
 def _analyse_version(course_slug: str, lesson_slug: str, text: LessonText) -> VersionAnalysis:
@@ -141,7 +142,7 @@ def _analyse_version(course_slug: str, lesson_slug: str, text: LessonText) -> Ve
                 item.lower_right += bool((results or {}).get(item.question.id))
         for item in stats:
             item.group_size = k
-    return VersionAnalysis(text.lang, text.content_hash, count, k, stats)
+    return VersionAnalysis(text.lang, text.quiz.version, count, k, stats)
 
 
 def _stream(query: Any, chunk: int = 1000) -> Iterator[Any]:
