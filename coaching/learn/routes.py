@@ -54,8 +54,9 @@ def course(course_slug: str) -> Any:
     if current_user.is_authenticated:
         status = progress.course_status(current_user.id, course)
         certificate = certificates.valid_certificate(current_user.id, course.slug)
+    before, after = catalog.path_neighbours(course, current_user)
     return render_template("learn/course.html", course=course, status=status, lang=current_language(),
-                           certificate=certificate)
+                           certificate=certificate, before=before, after=after)
 
 
 @bp.get("/courses/<course_slug>/assets/<path:filename>")

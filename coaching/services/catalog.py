@@ -47,3 +47,12 @@ def search(query: str, lang: str, user: Any, limit: int = 30) -> list[SearchHit]
     cat = catalog()
     visible = {course.slug for course in visible_courses(user, cat)}
     return [hit for hit in cat.search(query, lang, limit=limit) if hit.course_slug in visible]
+
+
+def path_neighbours(course: Course, user: Any) -> tuple[Course | None, Course | None]:
+    """The courses before and after this one in the catalog's order (the path they build along)."""
+    courses = visible_courses(user)
+    if course not in courses:
+        return None, None
+    i = courses.index(course)
+    return (courses[i - 1] if i > 0 else None), (courses[i + 1] if i + 1 < len(courses) else None)

@@ -168,3 +168,27 @@ def test_hot_reload_and_deleted_lesson_keeps_progress(app_factory, content_copy)
     assert "Welcome aboard" not in body and "0 of 1 lessons done" in body
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+
+
+def test_catalog_and_course_pages_show_the_path(app_factory, tmp_path):
+    """With several courses the catalog numbers them as steps, and a course page links the courses before
+    and after it in the catalog's order."""
+    import shutil
+
+    from tests.conftest import DEMO_CONTENT
+
+    content = tmp_path / "path-content"
+    shutil.copytree(DEMO_CONTENT, content)
+    second = content / "second"
+    shutil.copytree(content / "demo", second)
+    course = second / "course.md"
+    course.write_text(course.read_text(encoding="utf-8").replace("title: Demo course", "title: Second course")
+                      .replace("order: 1", "order: 2"), encoding="utf-8")
+    client = app_factory(CONTENT_DIR=content).test_client()
+    catalog = client.get("/").get_data(as_text=True)
+    assert "Step 1 of 2" in catalog and "Step 2 of 2" in catalog and "build on each other" in catalog
+    first_page = client.get("/courses/demo").get_data(as_text=True)
+    assert "Next in the path:" in first_page and 'href="/courses/second"' in first_page
+    assert "Before this course:" not in first_page
+    second_page = client.get("/courses/second").get_data(as_text=True)
+    assert "Before this course:" in second_page and "Next in the path:" not in second_page
