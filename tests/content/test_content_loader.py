@@ -52,7 +52,7 @@ def test_lesson_language_fallback_and_toc(catalog):
     assert (fr.lang, fell_back) == ("en", True)
     assert [(t.level, t.anchor) for t in fr.toc] == [(2, "the-three-steps"), (2, "numbers-to-watch")]
     assert 100 < fr.words < 250
-    assert fr.path == "fixtures/example-course/01-how-tracking-works.md"
+    assert fr.path == "examples/example-course/01-how-tracking-works.md"
     assert 'src="/courses/example-course/assets/images/click-path.svg"' in fr.html
     assert fr.quiz is None and len(fr.content_hash) == 64
 
