@@ -18,6 +18,13 @@ from fpdf import FPDF
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
+from coaching.credentials.files import (
+    MAX_CREDENTIAL_BYTES,
+    CredentialFileError,
+    parse_jwks,
+    read_credential_file,
+    read_credential_from_pdf,
+)
 from coaching.credentials.openbadges import build_credential
 from coaching.credentials.pdf import render_certificate_pdf
 from coaching.credentials.signing import key_url, sign_credential
@@ -25,14 +32,9 @@ from coaching.credentials.snapshot import ExamResult
 from coaching.credentials.statuslist import LIST_SIZE, build_status_list_credential
 from coaching.credentials.verify import (
     CHECK_NAMES,
-    MAX_CREDENTIAL_BYTES,
-    CredentialFileError,
     credential_differences,
     exit_code,
     format_verdict,
-    parse_jwks,
-    read_credential_file,
-    read_credential_from_pdf,
     verify_file,
     verify_token,
 )

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coaching.credentials.files import CredentialFileError, read_credential_file
 from coaching.credentials.statuslist import LIST_SIZE, decode_list, encode_list
-from coaching.credentials.verify import CredentialFileError, read_credential_file, verify_token
+from coaching.credentials.verify import verify_token
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
