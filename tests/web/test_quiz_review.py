@@ -236,3 +236,27 @@ def test_a_typo_fix_in_the_prose_keeps_the_quiz_version(quiz_app, content_copy):
     response = submit(client, answers(form), form)
     assert re.search(r"/attempts/\d+$", response.headers["Location"])
     assert shows_key(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def test_a_typed_number_is_read_in_the_language_of_the_text_shown(quiz_app, content_copy, make_user):
+    """The demo quiz has no German text: a reader with German settings sees the English text, so "1,500"
+    is read the English way (1500) and is right, while "1,5" stays 1.5 and is wrong."""
+    path = content_copy / LESSON
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "3. What does CTR stand for?\n   - [=] click-through rate\n   - [=] click through rate",
+        "3. How many clicks are 1,500 clicks?\n   - [=] 1500"), encoding="utf-8")
+    app, client = quiz_app(max_attempts=5)
+    from coaching.models import User
+
+    with app.app_context():
+        db.session.execute(db.update(User).values(language="de"))
+        db.session.commit()
+    form = read_quiz(client)
+    data = answers(form)
+    text_question = next(q for q, kind in form.kinds.items() if kind == "text")
+    data[text_question] = "1,500"
+    response = submit(client, data, form)
+    assert "100%" in client.get(response.headers["Location"]).get_data(as_text=True)
+    data[text_question] = "1,5"  # a decimal comma: 1.5 in either reading, not 1500
+    response = submit(client, data, read_quiz(client))
+    assert "100%" not in client.get(response.headers["Location"]).get_data(as_text=True)
