@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from ..content import Catalog, Course, Lesson, LessonText, Question, Quiz, grade
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt, User, utcnow
 from .db import insert_ignore, lock_row
 from .progress import mark_complete, record_activity
+from .standing import BestResult, QuizStanding, quiz_standing  # noqa: F401  (the quiz pages' one rule, re-exported)
 
 MAX_TEXT_ANSWER = 500
 REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission
@@ -65,42 +65,6 @@ def parse_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, li
     if missing:
         raise AnswerError("unanswered questions", missing)
     return answers
-
-
-@dataclass(frozen=True)
-class BestResult:
-    """The result that counts for a quiz: passed before failed, then the highest score."""
-
-    percent: int
-    passed: bool
-
-
-@dataclass(frozen=True)
-class QuizStanding:
-    """Where a person stands with one quiz: attempts left (None: unlimited) and the result that counts."""
-
-    left: int | None
-    best: BestResult | None
-
-
-def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
-    """Attempts left (max_attempts plus manager grants, minus attempts used) and the result that counts,
-    in one query; the lesson and result pages show both, and a submission checks what is left."""
-    mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-            QuizAttempt.lesson_slug == lesson_slug)
-    grants = select(func.count()).select_from(AttemptGrant).where(
-        AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
-        AttemptGrant.lesson_slug == lesson_slug).scalar_subquery()
-    used, any_passed, best_passed, best_any, granted = db.session.execute(select(
-        func.count(QuizAttempt.id), func.max(case((QuizAttempt.passed, 1), else_=0)),
-        func.max(case((QuizAttempt.passed, QuizAttempt.percent))), func.max(QuizAttempt.percent), grants,
-    ).where(*mine)).one()
-    best = None
-    if used:
-        best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
-                                                                                        passed=False)
-    left = None if max_attempts is None else max(0, max_attempts + (granted or 0) - used)
-    return QuizStanding(left=left, best=best)
 
 
 class AttemptRefused(Exception):
