@@ -25,6 +25,7 @@ from ..credentials.signing import KeyRing, sign_credential
 from ..credentials.snapshot import CertificateSnapshot, EvidenceItem, ExamResult
 from ..credentials.statuslist import LIST_SIZE, STATUS_PATH, build_status_list_credential
 from ..credentials.verify import (
+    CHECK_NAMES,
     Check,
     CredentialFileError,
     Difference,
@@ -614,7 +615,9 @@ def verify_certificate_file(data: bytes, *, now: datetime | None = None) -> File
     try:
         token = read_credential_file(data)
     except CredentialFileError as error:
-        return FileVerdict("invalid", (Check("file", "failed", str(error)),), file_error=error.code)
+        skipped = tuple(Check(name, "skipped", "not checked: no credential could be read from the file")
+                        for name in (*CHECK_NAMES[1:], "record"))
+        return FileVerdict("invalid", (Check("file", "failed", str(error)), *skipped), file_error=error.code)
     source = "the PDF's credential.jwt attachment" if bytes(data[:5]) == b"%PDF-" else "a JWT file"
     verdict = verify_token(token, jwks=site_jwks(), issuer_url=site_url(), now=now, status_lookup=status_lookup)
     checks = [Check("file", "ok", f"read from {source}"), *verdict.checks]
