@@ -10,6 +10,9 @@ from ..extensions import db
 from .accounts import User
 from .types import UTCDateTime, utcnow
 
+# A certificate whose bit is set in its status list: revoked by a manager or withdrawn by its holder.
+STATUS_SET = "revoked_at IS NOT NULL OR withdrawn_at IS NOT NULL"
+
 
 class Certificate(db.Model):
     """An issued completion certificate: a snapshot that never changes after issuing (except its status)."""
@@ -24,6 +27,13 @@ class Certificate(db.Model):
             unique=True,
             sqlite_where=text("revoked_at IS NULL AND superseded_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL AND superseded_at IS NULL"),
+        ),
+        # The set bits of the status lists: a status list reads these few entries, not every certificate.
+        Index(
+            "ix_certificates_status_set",
+            "status_index",
+            sqlite_where=text(STATUS_SET),
+            postgresql_where=text(STATUS_SET),
         ),
     )
 

@@ -17,6 +17,8 @@ down_revision = '3c1f0a7d2b9e'
 branch_labels = None
 depends_on = None
 
+STATUS_SET = "revoked_at IS NOT NULL OR withdrawn_at IS NOT NULL"  # revoked or withdrawn: its bit is set
+
 
 def upgrade():
     op.create_table(
@@ -33,10 +35,14 @@ def upgrade():
         batch_op.add_column(sa.Column('exam_score', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('evidence', sa.JSON(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_certificates_status_index'), ['status_index'])
+        batch_op.create_index('ix_certificates_status_set', ['status_index'], unique=False,
+                              sqlite_where=sa.text(STATUS_SET), postgresql_where=sa.text(STATUS_SET))
 
 
 def downgrade():
     with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificates_status_set', sqlite_where=sa.text(STATUS_SET),
+                            postgresql_where=sa.text(STATUS_SET))
         batch_op.drop_constraint(batch_op.f('uq_certificates_status_index'), type_='unique')
         batch_op.drop_column('evidence')
         batch_op.drop_column('exam_score')

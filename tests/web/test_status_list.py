@@ -151,6 +151,8 @@ def test_second_list_begins_after_131072_certificates(app):
     assert entry["statusListCredential"] == f"{SITE}/credentials/status/1" and entry["statusListIndex"] == "0"
     revoke(app, first)
     assert status_bits(client, 1) == {0} and status_bits(client, 0) == set()
+    withdraw(app, last)  # each list holds only its own certificates' bits
+    assert status_bits(client, 1) == {0} and status_bits(client, 0) == {LIST_SIZE - 1}
     token = client.get(f"/verify/{first}.jwt").get_data(as_text=True)
     assert verdict_with_list(client, token, 1).outcome == "revoked"
 
