@@ -186,3 +186,32 @@ def test_another_issuers_key_never_appears_in_our_key_set(app, tmp_path):
         from coaching.services.certificates import verify_certificate_file
 
         assert verify_certificate_file(forged.encode()).outcome == "not_issued_here"
+
+
+def test_the_docs_openssl_recipe_verifies_a_served_token(app, tmp_path):
+    """The openssl commands of docs/certificates.md, run verbatim, verify a token this app serves with the key
+    this app serves at the token's kid URL (curl is a stub answering from the test client's responses)."""
+    import os
+    import subprocess
+
+    from tests.credentials.conftest import require_tool
+    from tests.credentials.test_docs_recipe import CURL_STUB, recipe
+
+    for tool in ("openssl", "python3", "base64", "awk", "bash"):
+        require_tool(tool)
+    cert_id = issue(app, "Zoë Müller")
+    client = app.test_client()
+    token = client.get(f"/verify/{cert_id}.jwt").get_data(as_text=True)
+    kid = header(token)["kid"]
+    served, stubs, work = tmp_path / "served", tmp_path / "bin", tmp_path / "work"
+    for folder in (served, stubs, work):
+        folder.mkdir()
+    (served / kid.rsplit("/", 1)[1]).write_bytes(client.get(kid.removeprefix(SITE)).data)
+    (stubs / "curl").write_text(CURL_STUB.format(site=SITE))
+    (stubs / "curl").chmod(0o755)
+    (work / "credential.jwt").write_text(token + "\n")
+    env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}", "SITE": SITE, "SERVED": str(served)}
+    done = subprocess.run(["bash", "-c", recipe()], cwd=work, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("Verified OK")
+    assert (served / "requests.log").read_text().split() == [kid]
