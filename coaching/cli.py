@@ -5,11 +5,13 @@ import secrets
 import sqlite3
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate.cli import db as db_group
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 
@@ -131,6 +133,13 @@ def _read_input(path: Path, limit: int, what: str) -> bytes:
         sys.exit(1)
 
 
+def _no_database(error: Exception) -> NoReturn:
+    """The database could not answer: say so and how to verify without it (exit 1)."""
+    click.echo(f"cannot read this installation's database ({type(error).__name__}); to verify without it, "
+               "pass --keys JWKS_FILE and --status STATUS_FILE", err=True)
+    sys.exit(1)
+
+
 @credentials_cli.command("verify")
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--keys", "keys_file", type=click.Path(path_type=Path),
@@ -160,7 +169,10 @@ def credentials_verify(file: Path, keys_file: Path | None, status_file: Path | N
     data = _read_input(file, MAX_FILE_BYTES, "file")
     now = datetime.now(UTC)
     if keys_file is None and status_file is None:
-        result = certificates.verify_certificate_file(data, now=now)
+        try:
+            result = certificates.verify_certificate_file(data, now=now)
+        except SQLAlchemyError as error:
+            _no_database(error)
         lines = [f"outcome: {result.outcome}"]
         lines += [f"  {check.state:<8} {check.name:<10} {check.detail}" for check in result.checks]
         lines += [f"  differs  {d.fact}: signed {d.signed!r}, record {d.record!r}" for d in result.differences]
@@ -179,9 +191,12 @@ def credentials_verify(file: Path, keys_file: Path | None, status_file: Path | N
         except UnicodeDecodeError:
             click.echo(f"{status_file}: not a status list (a signed JWT is plain ASCII text)", err=True)
             sys.exit(1)
-    verdict = verify_file(data, jwks=jwks, issuer_url=current_app.config["SITE_URL"], now=now,
-                          status_list_jwt=status_list,
-                          status_lookup=None if status_file is not None else certificates.status_lookup)
+    try:
+        verdict = verify_file(data, jwks=jwks, issuer_url=current_app.config["SITE_URL"], now=now,
+                              status_list_jwt=status_list,
+                              status_lookup=None if status_file is not None else certificates.status_lookup)
+    except SQLAlchemyError as error:
+        _no_database(error)
     click.echo("\n".join(format_verdict(verdict)))
     sys.exit(exit_code(verdict))
 

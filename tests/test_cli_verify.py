@@ -110,3 +110,12 @@ def test_documented_in_help(app):
     """`flask credentials verify --help` names both options."""
     result = app.test_cli_runner().invoke(args=["credentials", "verify", "--help"])
     assert result.exit_code == 0 and "--keys" in result.output and "--status" in result.output
+
+
+def test_without_options_an_unreachable_database_is_a_message(app_factory, saved, tmp_path):
+    """Without --keys/--status the database is needed; when it cannot be read: a message naming the way out."""
+    _cert_id, files = saved
+    offline = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+    for args in ((files["pdf"],), (files["pdf"], "--keys", files["keys"])):
+        result = run(offline, *args)
+        assert result.exit_code == 1 and "pass --keys JWKS_FILE and --status STATUS_FILE" in result.output
