@@ -92,6 +92,7 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_FAILURES_PER_MINUTE = _env_int("LOGIN_FAILURES_PER_MINUTE", 10)
+    VERIFY_UPLOADS_PER_MINUTE = _env_int("VERIFY_UPLOADS_PER_MINUTE", 20)  # certificate files checked on /verify
     RATELIMIT_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from bench import load
+from bench import credentials, load
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
@@ -41,6 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--affiliates", type=int, default=10_000)
     parser.add_argument("--courses", type=int, default=20)
     parser.add_argument("--lessons", type=int, default=50, help="lessons per course")
+    parser.add_argument("--status-certificates", type=int, default=100_000,
+                        help="certificates in the status list figure")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--output", type=Path, help="also write the table (and the machine) to this file")
     return parser.parse_args(argv)
@@ -214,7 +216,8 @@ def measure_progress(stack: Stack, figures: dict[str, Any]) -> None:
 
 def pdf_in_process(stack: Stack) -> float:
     """Certificate PDF rendered through coaching.credentials (snapshot, signed credential, PDF), median ms."""
-    from coaching.services.certificates import certificate_pdf, find_certificate
+    from coaching.services.certificates import find_certificate
+    from coaching.services.credentials import certificate_pdf
     from tests.scale.helpers import app_for
 
     app = app_for(stack.server.database_url, stack.server.root)
@@ -241,6 +244,9 @@ def bench_database(name: str, url: str, tmp: Path, content: Path, args: argparse
         figures["server errors"] = len(stack.server.server_errors())
     finally:
         stack.server.stop()
+    print(f"== {name}: certificate upload check and status list ({args.status_certificates:,} certificates)",
+          flush=True)
+    figures.update(credentials.measure(url, tmp / name / "credentials", certificates=args.status_certificates))
     return figures
 
 
@@ -278,6 +284,12 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
         ("certificate PDF via coaching.credentials, median ms", "pdf function ms", "ms", "in-process"),
         (f"manager progress page ({PROGRESS}), median ms", "progress ms", "ms", "10,000 affiliates"),
         ("server log errors (tracebacks, locked database)", "server errors", "int", "must be 0"),
+        ("verify an uploaded certificate PDF, POST /verify, median ms", "upload route ms", "ms",
+         "goal < 50; in process (test client)"),
+        ("  the same check without HTTP, median ms", "upload service ms", "ms", "pypdf, RS256, record lookups"),
+        (f"status list of {sq.get('status list certificates', 0):,} certificates, GET /credentials/status/0, "
+         "median ms", "status list route ms", "ms", "1 % revoked, 0.1 % withdrawn; built per request"),
+        ("status list size (signed VC-JWT), bytes", "status list bytes", "int", "encodedList about half of it"),
     ]
     for figures in (sq, pg or {}):
         if "quiz" in figures:

@@ -65,6 +65,11 @@ def _configure_instance(app: Flask) -> None:
             raise RuntimeError("SIGNING_KEY_FILE must be set when COACHING_ENV=production "
                                "(create it with `flask credentials init-key`)")
         app.config["SIGNING_KEY_FILE"] = str(instance / "signing-keys.json")
+    site = urlsplit(app.config.get("SITE_URL") or "")
+    if production and (site.scheme != "https" or not site.hostname):
+        # Issuer, credential, subject and key ids all derive from SITE_URL: published certificates keep them.
+        raise RuntimeError(f"SITE_URL must be an https:// address when COACHING_ENV=production (certificate, "
+                           f"issuer and key ids derive from it); got {app.config.get('SITE_URL')!r}")
     if production and not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -5,17 +5,19 @@ import secrets
 import sqlite3
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate.cli import db as db_group
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 
 content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
 users_cli = AppGroup("users", help="Create and manage user accounts.")
-credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates.")
+credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates; verify a certificate.")
 
 
 @content_cli.command("check")
@@ -119,6 +121,77 @@ def credentials_init_key(rotate: bool, path: Path | None) -> None:
     except (KeyFileError, FileExistsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{'Rotated' if rotate else 'Created'} signing key {kid} in {path}")
+
+
+def _read_input(path: Path, limit: int, what: str) -> bytes:
+    """Read at most `limit` + 1 bytes of a file named on the command line; a clear message (exit 1) otherwise."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as error:
+        click.echo(f"cannot read the {what} {path}: {error.strerror or error}", err=True)
+        sys.exit(1)
+
+
+def _no_database(error: Exception) -> NoReturn:
+    """The database could not answer: say so and how to verify without it (exit 1)."""
+    click.echo(f"cannot read this installation's database ({type(error).__name__}); to verify without it, "
+               "pass --keys JWKS_FILE and --status STATUS_FILE", err=True)
+    sys.exit(1)
+
+
+@credentials_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--keys", "keys_file", type=click.Path(path_type=Path),
+              help="The issuer's JWK Set (saved from /.well-known/jwks.json) instead of this installation's keys.")
+@click.option("--status", "status_file", type=click.Path(path_type=Path),
+              help="The signed status list (saved from /credentials/status/<n>) instead of this installation's "
+                   "database.")
+def credentials_verify(file: Path, keys_file: Path | None, status_file: Path | None) -> None:
+    """Check a certificate PDF or .jwt file: one line per check; exit 0 when valid, 1 otherwise.
+
+    With --keys and --status nothing else is needed: no network, no database. Without them the installation's
+    own keys and records are used (and the credential is compared with the record, as on /verify).
+    """
+    from datetime import UTC, datetime
+
+    from .credentials.files import MAX_FILE_BYTES, MAX_JWKS_BYTES, CredentialFileError, parse_jwks
+    from .credentials.verify import exit_code, format_verdict, verify_file
+    from .services import credentials, verification
+
+    data = _read_input(file, MAX_FILE_BYTES, "file")
+    now = datetime.now(UTC)
+    if keys_file is None and status_file is None:
+        try:
+            result = verification.verify_certificate_file(data, now=now)
+        except SQLAlchemyError as error:
+            _no_database(error)
+        lines = [f"outcome: {result.outcome}"]
+        lines += [f"  {check.state:<8} {check.name:<10} {check.detail}" for check in result.checks]
+        lines += [f"  differs  {d.fact}: signed {d.signed!r}, record {d.record!r}" for d in result.differences]
+        click.echo("\n".join(lines))
+        sys.exit(0 if result.outcome == "valid" else 1)
+    try:
+        jwks = parse_jwks(_read_input(keys_file, MAX_JWKS_BYTES, "key set")) if keys_file else credentials.site_jwks()
+    except CredentialFileError as error:
+        click.echo(f"{keys_file}: {error}", err=True)
+        sys.exit(1)
+    status_list = None
+    if status_file is not None:
+        raw = _read_input(status_file, MAX_FILE_BYTES, "status list")
+        try:
+            status_list = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            click.echo(f"{status_file}: not a status list (a signed JWT is plain ASCII text)", err=True)
+            sys.exit(1)
+    try:
+        verdict = verify_file(data, jwks=jwks, issuer_url=current_app.config["SITE_URL"], now=now,
+                              status_list_jwt=status_list,
+                              status_lookup=None if status_file is not None else credentials.status_lookup)
+    except SQLAlchemyError as error:
+        _no_database(error)
+    click.echo("\n".join(format_verdict(verdict)))
+    sys.exit(exit_code(verdict))
 
 
 @db_group.command("backup")

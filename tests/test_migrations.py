@@ -74,6 +74,8 @@ def sample_value(table: str, column: sa.Column, refs: dict[str, Any]) -> Any:
         return 7
     if "BOOL" in kind:
         return True
+    if any(name in kind for name in ("FLOAT", "REAL", "DOUBLE", "NUMERIC")):
+        return 92.5
     if "DATE" in kind or "TIME" in kind:
         return STAMP
     if "JSON" in kind:

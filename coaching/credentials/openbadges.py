@@ -5,8 +5,8 @@ from __future__ import annotations
 from coaching.credentials.snapshot import CertificateSnapshot, EvidenceItem, ExamResult, iso_z
 from coaching.credentials.statuslist import status_entry
 
-__all__ = ["CONTEXTS", "SCHEMA", "achievement_id", "build_credential", "criteria_narrative", "format_percent",
-           "iso_z", "result_description_id", "subject_id"]
+__all__ = ["CONTEXTS", "SCHEMA", "achievement_id", "build_credential", "criteria_narrative", "default_criteria",
+           "format_percent", "iso_z", "result_description_id", "subject_id"]
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -81,10 +81,15 @@ def _assignment_names(snapshot: CertificateSnapshot) -> list[str]:
     return names
 
 
+def default_criteria(course_title: str, language: str) -> str:
+    """Return the standard first sentence of the criteria (what a course without its own criteria asks)."""
+    return _TEXTS[language]["criteria"].format(course=course_title)
+
+
 def criteria_narrative(snapshot: CertificateSnapshot) -> str:
     """Return what earning the certificate took, in words, in the certificate's language."""
     texts = _TEXTS[snapshot.language]
-    sentences = [snapshot.criteria_narrative or texts["criteria"].format(course=snapshot.course_title)]
+    sentences = [snapshot.criteria_narrative or default_criteria(snapshot.course_title, snapshot.language)]
     exam = snapshot.exam
     if exam is not None:
         pass_mark = format_percent(exam.pass_mark, snapshot.language)

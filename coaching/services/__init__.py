@@ -6,7 +6,9 @@ arguments, add and flush; the caller (a view or a command) commits. Nothing here
     catalog        the current content catalog and who may see which course
     progress       lesson completion, course status, reading activity
     quizzes        quiz answers, attempts (exactly once), attempts left, grants
-    certificates   issuing exactly once, status, revocation, credentials and PDFs
+    standing       the result that counts for a quiz and attempts left (used by quizzes and certificates)
+    certificates   issuing exactly once with frozen facts, status, revocation, status lists, evidence,
+                   checking an uploaded certificate, credentials and PDFs
     accounts       users, passwords, sessions, resets, invites, profiles
     management     manager actions on people, certificates, invites and content (with the audit log)
     privacy        personal-data export, account deletion, retention

@@ -1,29 +1,23 @@
-"""Certificates: issuing exactly once, status, revocation, lookups with their access rules, and the
-credential and PDF built from a row (the pure drawing and signing live in `coaching.credentials`)."""
+"""Certificates: issuing exactly once with the facts the credential states frozen on the row, status,
+revocation, and lookups with their access rules."""
 from __future__ import annotations
 
 import calendar
-import threading
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import segno
-from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
-from ..caches import app_cache
 from ..content import Course
 from ..credentials.ids import new_certificate_id, normalize_certificate_id
-from ..credentials.openbadges import build_credential
-from ..credentials.pdf import render_certificate_pdf
-from ..credentials.signing import KeyRing, sign_credential
-from ..credentials.snapshot import CertificateSnapshot
+from ..credentials.openbadges import default_criteria
 from ..extensions import db
-from ..models import Certificate, User, utcnow
-from .catalog import catalog
+from ..models import Certificate, Counter, User, utcnow
 from .db import insert_ignore
+from .evidence import EvidenceRecord
+from .standing import quiz_standing
 
 CURRENT = text("revoked_at IS NULL AND superseded_at IS NULL")
 
@@ -57,10 +51,49 @@ def current_certificate(user_id: int, course_slug: str) -> Certificate | None:
         Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
 
 
-def issue_certificate(user: User, course: Course, language: str, *, now: datetime | None = None) -> Certificate:
+STATUS_COUNTER = "certificate_status_index"
+
+
+def allocate_status_index() -> int:
+    """The next Bitstring Status List index, unique without races on SQLite and PostgreSQL.
+
+    One row of `counters` is advanced in SQL (`UPDATE ... SET value = value + 1 ... RETURNING value`): PostgreSQL
+    locks that row until the transaction ends and SQLite writes under its database lock, so two issuings never
+    read the same value; the unique constraint on `certificates.status_index` backs this up. An issuing that
+    loses the race for the certificate row leaves a gap in the numbers, which costs one unused bit.
+    """
+    bump = (update(Counter).where(Counter.name == STATUS_COUNTER).values(value=Counter.value + 1)
+            .returning(Counter.value).execution_options(synchronize_session=False))
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:  # first certificate of this database: start after any index already used
+        start = db.session.scalar(select(func.coalesce(func.max(Certificate.status_index) + 1, 0)))
+        insert_ignore(Counter, {"name": STATUS_COUNTER, "value": start}, conflict=["name"])
+        value = db.session.execute(bump).scalar_one()
+    return value - 1
+
+
+def exam_facts(user_id: int, course: Course, language: str) -> dict[str, Any]:
+    """The exam result a new certificate states: the course's exam lesson (front matter `exam: true`), its pass
+    mark and the person's best passing score there (the quiz pages' own rule); {} when there is none."""
+    lesson = next((item for item in course.lessons if item.exam), None)
+    if lesson is None:
+        return {}
+    text_, _fell_back = lesson.text(language)
+    if text_.quiz is None:
+        return {}
+    best = quiz_standing(user_id, course.slug, lesson.slug, None).best
+    if best is None or not best.passed:
+        return {}
+    return {"exam_name": text_.title, "exam_pass_mark": text_.quiz.pass_mark, "exam_score": best.percent}
+
+
+def issue_certificate(user: User, course: Course, language: str, *, now: datetime | None = None,
+                      evidence: Sequence[EvidenceRecord] = ()) -> Certificate:
     """Issue the course certificate once; a unique index makes concurrent calls end with one row.
 
-    After expiry or revocation a completion issues a new certificate with a new id.
+    What the credential states is frozen on the new row: status list index, criteria, exam result and the
+    approved assignments in `evidence` (each shown only with its `consent`). After expiry or revocation a
+    completion issues a new certificate with a new id.
     """
     now = now or utcnow()
     existing = current_certificate(user.id, course.slug)
@@ -78,6 +111,10 @@ def issue_certificate(user: User, course: Course, language: str, *, now: datetim
         "content_fingerprint": course.fingerprint, "signer_name": settings.signer_name,
         "signer_role": settings.signer_role, "issued_at": now,
         "valid_until": add_months(now, settings.validity_months) if settings.validity_months else None,
+        "status_index": allocate_status_index(),
+        "criteria_narrative": default_criteria(course.text(lang).title, lang),
+        "evidence": [record.to_json() for record in evidence],
+        **exam_facts(user.id, course, lang),
     }
     insert_ignore(Certificate, values, conflict=["user_id", "course_slug"], where=CURRENT)
     cert = current_certificate(user.id, course.slug)
@@ -140,81 +177,3 @@ def valid_certificate(user_id: int, course_slug: str) -> CertificateView | None:
     """The person's certificate of a course that is valid now, if any (the course page links it)."""
     return next((view for view in certificates_of(user_id)
                  if view.course_slug == course_slug and view.status == "valid"), None)
-
-
-# --- rendering and signing ---------------------------------------------------------------------------------
-
-def verify_url(cert_id: str) -> str:
-    """The public verification URL printed on the certificate and encoded in its QR code."""
-    return f"{current_app.config['SITE_URL']}/verify/{cert_id}"
-
-
-def snapshot_of(cert: Certificate, course: Course | None) -> CertificateSnapshot:
-    """The frozen facts of a certificate row, for the credential and the PDF; `course` (None when it no longer
-    exists) gives only the logo, everything else comes from the row."""
-    logo = course.certificate.logo if course is not None else None
-    return CertificateSnapshot(
-        id=cert.id, recipient_name=cert.recipient_name or "", course_slug=cert.course_slug,
-        course_title=cert.course_title, certificate_title=cert.certificate_title, issued_at=cert.issued_at,
-        valid_until=cert.valid_until, content_fingerprint=cert.content_fingerprint, language=cert.language,
-        issuer_name=current_app.config["ISSUER_NAME"], issuer_url=current_app.config["SITE_URL"],
-        signer_name=cert.signer_name, signer_role=cert.signer_role, verify_url=verify_url(cert.id),
-        logo_path=Path(logo) if logo and Path(logo).is_file() else None,
-    )
-
-
-_keyring_lock = threading.Lock()
-
-
-def keyring() -> KeyRing:
-    """The signing keys, reloaded when the key file changes (rotation needs no restart)."""
-    path = Path(current_app.config["SIGNING_KEY_FILE"])
-    cache = current_app.extensions.setdefault("coaching.keyring", {})
-    with _keyring_lock:
-        try:
-            stamp = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            stamp = None
-        if cache.get("stamp") != stamp or "ring" not in cache:
-            if stamp is None and current_app.config.get("PRODUCTION"):
-                raise RuntimeError(f"signing key file {path} is missing (flask credentials init-key)")
-            ring = KeyRing.load(path) if stamp is not None else KeyRing.load_or_create(path)
-            cache.update(ring=ring, stamp=path.stat().st_mtime_ns)
-        return cache["ring"]
-
-
-def _snapshot(cert: Certificate) -> CertificateSnapshot:
-    """The snapshot of a row with its course as the current catalog has it (for the logo)."""
-    return snapshot_of(cert, catalog().course(cert.course_slug))
-
-
-def credential_of(cert: Certificate) -> dict:
-    """The Open Badges 3.0 credential (unsigned JSON) of a certificate."""
-    return build_credential(_snapshot(cert))
-
-
-def credential_jwt(cert: Certificate) -> str:
-    """The signed VC-JWT of a certificate (RS256 signatures are deterministic, so this is stable)."""
-    return sign_credential(credential_of(cert), keyring())
-
-
-def certificate_pdf(cert: Certificate) -> bytes:
-    """The certificate PDF with its signed credential attached, rendered on request.
-
-    Nothing is kept: a PDF carries the holder's name, and an app server that stores none holds no one's data
-    after they leave (deletion, withdrawal, revocation and key rotation need no clean-up anywhere).
-    """
-    snapshot = _snapshot(cert)
-    token = sign_credential(build_credential(snapshot), keyring())
-    try:
-        return render_certificate_pdf(snapshot, credential_jwt=token)
-    except ValueError:
-        # A course logo the renderer refuses (remote references, odd format) must not block the download.
-        current_app.logger.warning("certificate %s: logo refused, rendering without it", cert.id)
-        return render_certificate_pdf(replace(snapshot, logo_path=None), credential_jwt=token)
-
-
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code of a public URL (the same code as on the PDF), kept per app: it never changes."""
-    return app_cache("qr-svg", 1024).get_or_compute(
-        url, lambda: segno.make(url, error="m").svg_inline(scale=3, border=2, title=None))

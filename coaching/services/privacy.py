@@ -30,8 +30,10 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .certificates import status_of, verify_url
+from .certificates import status_of
 from .db import begin_write
+from .evidence import erase_evidence
+from .links import verify_url
 
 EXPORT_FORMAT = "coaching-personal-data/1"
 ERASED = "[erased]"
@@ -100,7 +102,9 @@ def _certificates(user_id: int) -> list[dict[str, Any]]:
              "issued_at": iso_utc(c.issued_at), "valid_until": iso_utc(c.valid_until), "status": status_of(c, now),
              "revoked_at": iso_utc(c.revoked_at), "revoked_reason": c.revoked_reason,
              "superseded_at": iso_utc(c.superseded_at), "withdrawn_at": iso_utc(c.withdrawn_at),
-             "verify_url": verify_url(c.id)}
+             "verify_url": verify_url(c.id), "exam": {"name": c.exam_name, "pass_mark": c.exam_pass_mark,
+                                                      "score": c.exam_score} if c.exam_score is not None else None,
+             "evidence": c.evidence or []}
             for c in _rows(Certificate, Certificate.user_id == user_id)]
 
 
@@ -245,6 +249,7 @@ def _certificates_on_delete(user_id: int, withdraw: bool, secrets_: list[str], n
     """Keep certificates verifiable with the printed name, or withdraw them (no name) as the holder chose."""
     certs = _rows(Certificate, Certificate.user_id == user_id)
     for cert in certs:
+        erase_evidence(cert)  # the submitted texts and the comments on them go with the account
         if withdraw:
             cert.withdrawn_at = cert.withdrawn_at or now
             cert.recipient_name = None

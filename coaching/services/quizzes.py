@@ -3,17 +3,17 @@ attempts left, the result that counts, manager grants, and which quiz version an
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from ..content import Catalog, Course, Lesson, LessonText, Option, Question, Quiz, grade, option_order, order_seed
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt, User, utcnow
 from .db import insert_ignore, lock_row
 from .progress import mark_complete, record_activity
+from .standing import BestResult, QuizStanding, quiz_standing  # noqa: F401  (the quiz pages' one rule, re-exported)
 
 MAX_TEXT_ANSWER = 500
 REPLAY_WINDOW = timedelta(minutes=30)  # identical answers sent again this soon are the same submission
@@ -72,52 +72,6 @@ def parse_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, li
     if missing:
         raise AnswerError("unanswered questions", missing)
     return answers
-
-
-@dataclass(frozen=True)
-class BestResult:
-    """The result that counts for a quiz: passed before failed, then the highest score."""
-
-    percent: int
-    passed: bool
-
-
-@dataclass(frozen=True)
-class QuizStanding:
-    """Where a person stands with one quiz: attempts left (None: unlimited) and the result that counts."""
-
-    left: int | None
-    best: BestResult | None
-
-
-def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
-    """Attempts left and the result that counts, in one query; the lesson and result pages show both, and a
-    submission checks what is left.
-
-    Attempts left = max_attempts plus manager grants minus the attempts made under the current limit: a
-    limit set or lowered later counts only the attempts made after it (each attempt records the limit in
-    force; the latest attempt made without a limit or under a higher one marks where the count starts).
-    """
-    mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-            QuizAttempt.lesson_slug == lesson_slug)
-    grants = select(func.count()).select_from(AttemptGrant).where(
-        AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
-        AttemptGrant.lesson_slug == lesson_slug).scalar_subquery()
-    counted: Any = func.count(QuizAttempt.id)
-    if max_attempts is not None:
-        before_limit = select(func.max(QuizAttempt.id)).where(
-            *mine, or_(QuizAttempt.attempt_limit == 0, QuizAttempt.attempt_limit > max_attempts)).scalar_subquery()
-        counted = func.count(case((QuizAttempt.id > func.coalesce(before_limit, 0), QuizAttempt.id)))
-    used, any_passed, best_passed, best_any, granted = db.session.execute(select(
-        counted, func.max(case((QuizAttempt.passed, 1), else_=0)),
-        func.max(case((QuizAttempt.passed, QuizAttempt.percent))), func.max(QuizAttempt.percent), grants,
-    ).where(*mine)).one()
-    best = None
-    if best_any is not None:
-        best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
-                                                                                        passed=False)
-    left = None if max_attempts is None else max(0, max_attempts + (granted or 0) - used)
-    return QuizStanding(left=left, best=best)
 
 
 Review = Literal["score", "marks", "key"]

@@ -116,11 +116,19 @@ def test_signed_credential_verifies_against_jwks(app, certified):
         jwt.decode(forged, KeySet.import_key_set(jwks), algorithms=["RS256"])
 
 
-def test_decoded_json_has_credential_and_status(app, certified):
-    """/verify/<id>.json shows the credential decoded with its status."""
-    body = app.test_client().get(f"/verify/{certified}.json").json
-    assert body["status"] == "valid"
-    assert body["credential"]["credentialSubject"]["achievement"]["name"] == "Demo course"
+def test_json_is_the_credential_and_status_json_the_status(app, certified):
+    """/verify/<id>.json is the credential itself (the JWT's payload without the JWT claims);
+    /verify/<id>/status.json holds the status."""
+    anonymous = app.test_client()
+    response = anonymous.get(f"/verify/{certified}.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.json
+    assert body["id"] == f"http://localhost/verify/{certified}" and "OpenBadgeCredential" in body["type"]
+    assert body["credentialSubject"]["achievement"]["name"] == "Demo course"
+    assert not {"status", "iss", "jti", "nbf"} & set(body)
+    status = anonymous.get(f"/verify/{certified}/status.json")
+    assert status.status_code == 200 and status.mimetype == "application/json"
+    assert status.json["status"] == "valid" and status.json["revoked_at"] is None
 
 
 def test_revocation_shown_and_idempotent(app, certified):
@@ -137,7 +145,7 @@ def test_revocation_shown_and_idempotent(app, certified):
     anonymous = app.test_client()
     body = anonymous.get(f"/verify/{certified}").get_data(as_text=True)
     assert "Revoked" in body and "Issued by mistake" in body and "Another reason" not in body
-    status = anonymous.get(f"/verify/{certified}.json").json
+    status = anonymous.get(f"/verify/{certified}/status.json").json
     assert status["status"] == "revoked" and status["revocation_reason"] == "Issued by mistake"
 
 

@@ -59,7 +59,7 @@ def test_production_cookies_secure_and_hsts(tmp_path, signing_key_file, monkeypa
     """In production the cookies are Secure and HSTS is sent."""
     monkeypatch.setenv("COACHING_INSTANCE", str(tmp_path / "instance"))
     config = make_config(tmp_path, signing_key_file, PRODUCTION=True, SESSION_COOKIE_SECURE=True,
-                         REMEMBER_COOKIE_SECURE=True, TRUSTED_HOSTS=["localhost"])
+                         REMEMBER_COOKIE_SECURE=True, TRUSTED_HOSTS=["localhost"], SITE_URL="https://localhost")
     app = create_app(config)
     try:
         assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
