@@ -5,6 +5,7 @@ Options given on gunicorn's command line win over this file (the tests and the b
 """
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -42,9 +43,48 @@ preload_app = False
 # The heartbeat file on tmpfs: a slow disk cannot make the arbiter think a worker hangs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# nginx logs every request already; set GUNICORN_ACCESS_LOG=- to log them here too (to stdout).
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Logging: every line gunicorn and the app write is one JSON object on stderr (coaching.logs.JsonFormatter),
+# tracebacks included. nginx logs every request already, so gunicorn's access log is off; GUNICORN_ACCESS_LOG=-
+# adds one JSON line per request to stderr, a file path writes them there. Access lines carry the method, the
+# path without its query string and with reset tokens redacted, status, bytes and duration: no user agent.
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# The client address in access logs comes from X-Forwarded-For only through the app's ProxyFix (PROXY_FIX_HOPS).
-access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+_access_target = os.environ.get("GUNICORN_ACCESS_LOG", "").strip()
+accesslog = None
+# Only used if the JSON logging below is replaced: the path (%(U)s) never includes the query string.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+_access_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+if _access_target and _access_target != "-":
+    _access_handler = {"class": "logging.FileHandler", "formatter": "json", "filename": _access_target}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "coaching.logs.JsonFormatter"}},
+    "handlers": {
+        "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        "access": _access_handler,
+    },
+    "root": {"level": "WARNING", "handlers": ["json"]},
+    "loggers": {
+        # No level here: gunicorn sets it from loglevel (or --log-level) before applying this dict.
+        "gunicorn.error": {"handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO" if _access_target else "CRITICAL", "handlers": ["access"],
+                            "propagate": False},
+    },
+}
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start, one line per problem and no traceback, when a production setting is missing or unsafe.
+
+    Runs once in the master before any worker imports the app (coaching/startup.py holds the checks).
+    """
+    from coaching.startup import check_settings
+    from config import Config, ConfigError
+
+    try:
+        check_settings(Config, serving=True)
+    except ConfigError as error:
+        for line in error.lines:
+            print(f"coaching: cannot start: {line}", file=sys.stderr)
+        sys.exit(1)

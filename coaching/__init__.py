@@ -1,7 +1,6 @@
 """coaching: a learning platform on which affiliates learn their trade from their affiliate managers."""
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +16,8 @@ from config import BASE_DIR, Config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_language
+from .logs import configure_logging
+from .startup import check_settings
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -44,12 +45,11 @@ def create_app(config_class: type = Config) -> Flask:
 
 
 def _configure_instance(app: Flask) -> None:
-    """Fill in the settings that live in the instance folder; refuse unsafe production settings."""
+    """Refuse unsafe or malformed settings (coaching/startup.py); fill in those that live in the instance folder."""
+    check_settings(app.config)
     instance = Path(app.instance_path)
     production = app.config.get("PRODUCTION")
-    if not app.config.get("SECRET_KEY"):
-        if production:
-            raise RuntimeError("SECRET_KEY must be set when COACHING_ENV=production")
+    if not app.config.get("SECRET_KEY") and not production:
         instance.mkdir(parents=True, exist_ok=True)
         key_file = instance / "secret_key"
         if not key_file.exists():
@@ -60,10 +60,7 @@ def _configure_instance(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'coaching.db'}"
-    if not app.config.get("SIGNING_KEY_FILE"):
-        if production:
-            raise RuntimeError("SIGNING_KEY_FILE must be set when COACHING_ENV=production "
-                               "(create it with `flask credentials init-key`)")
+    if not app.config.get("SIGNING_KEY_FILE") and not production:
         app.config["SIGNING_KEY_FILE"] = str(instance / "signing-keys.json")
     if production and not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
@@ -71,12 +68,13 @@ def _configure_instance(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if app.config.get("REGISTRATION") not in ("open", "invite"):
-        raise RuntimeError("REGISTRATION must be 'open' or 'invite'")
 
 
 def _configure_proxy(app: Flask) -> None:
-    """Trust X-Forwarded-* only from the configured number of proxies in front of the app."""
+    """Trust X-Forwarded-* only from the configured number of proxies; /healthz answers any Host header."""
+    from .routing import HealthCheckHost
+
+    app.wsgi_app = HealthCheckHost(app.wsgi_app, app.config)  # type: ignore[method-assign]
     hops = app.config.get("PROXY_FIX_HOPS", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -187,13 +185,8 @@ def _configure_security(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Event lines (coaching.events, one JSON object each) go to stderr at INFO, once per process."""
-    events = logging.getLogger("coaching.events")
-    if not events.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-        events.addHandler(handler)
-        events.setLevel(logging.INFO)
+    """Every log record as one JSON line on stderr (coaching/logs.py)."""
+    configure_logging(app)
 
 
 def _configure_templates(app: Flask) -> None:

@@ -14,6 +14,7 @@ from ..access import manager_required
 from ..extensions import db
 from ..i18n import current_language
 from ..models import User, utcnow
+from ..routing import external_url
 from ..services import accounts, audit, catalog, certificates, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
@@ -286,7 +287,7 @@ def password_reset(user_id: int) -> Any:
         return None
 
     def show(user: User) -> Any:
-        link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token[0])
+        link = external_url("auth.open_reset_link", token=token[0])
         return render_template("manage/link_once.html", link=link, user=user, kind="reset",
                                back=url_for("manage.affiliate", user_id=user.id))
 
@@ -390,8 +391,8 @@ def create_invite() -> Any:
             abort(400)
         return _render_invites(form, 400)
     _invite, token = management.create_invite(current_user, form.email.data)
+    link = external_url("auth.register", invite=token)
     db.session.commit()
-    link = current_app.config["SITE_URL"] + url_for("auth.register", invite=token)
     return render_template("manage/link_once.html", link=link, user=None, kind="invite",
                            back=url_for("manage.invites"))
 

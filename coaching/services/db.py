@@ -35,3 +35,31 @@ def begin_write() -> None:
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+# SQLite's words for "the database file cannot be used right now" (a missing folder, a file that became
+# unreadable, a full or failing disk, a writer holding the lock past the busy timeout).
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked",
+                       "database or disk is full", "authorization denied")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when an error means the database cannot be reached now (answer 503 and retry), not a bug (500).
+
+    PostgreSQL: every OperationalError (refused or dropped connections, "the database system is shutting down",
+    an administrator's restart) and a pool that gave no connection in time. SQLite: the file cannot be opened or
+    read, or stays locked; "no such table" and other programming errors stay 500s.
+    """
+    from sqlalchemy import exc
+
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, exc.OperationalError):
+        return False
+    if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+        return str(error.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True
