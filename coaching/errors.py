@@ -114,4 +114,6 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except Exception:
             db.session.remove()
+        if "_login_user" not in g:  # the error came before the user was loaded: render the page without loading
+            g._login_user = current_app.login_manager.anonymous_user()
         return render_error(500)
