@@ -40,6 +40,17 @@ max_requests_jitter = max_requests // 10
 # preload_app would share those across fork, which database connections and locks do not survive.
 preload_app = False
 
+# gunicorn's control socket (`gunicornc`: worker status, add or remove workers, graceful reload). Under systemd
+# with RuntimeDirectory=coaching it lives in /run/coaching/ (owned by the service user, removed on stop); else
+# GUNICORN_CONTROL_SOCKET, else gunicorn's default ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl).
+# Mode 0600: only the service user may use it.
+_runtime_dir = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+elif _runtime_dir:
+    control_socket = os.path.join(_runtime_dir, "gunicorn.ctl")
+control_socket_mode = 0o600
+
 # The heartbeat file on tmpfs: a slow disk cannot make the arbiter think a worker hangs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
