@@ -178,7 +178,8 @@ def _configure_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("PRODUCTION"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user and current_user.is_authenticated and not g.get("cacheable"):
+        # Static files are the same for everyone: no user lookup (they load while the database is away, too).
+        if request.endpoint != "static" and current_user and current_user.is_authenticated and not g.get("cacheable"):
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response

@@ -82,9 +82,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=True, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (a test runner swaps it between tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        """The current sys.stderr."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """Ignored: the stream is always the current sys.stderr."""
+
+
 def json_handler(stream: TextIO | None = None) -> logging.Handler:
-    """A stream handler (stderr by default) writing JSON lines."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """A stream handler (the current stderr by default) writing JSON lines."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter())
     return handler
 

@@ -126,13 +126,16 @@ def overview() -> Any:
                        _("Completions per week over the last %(n)d weeks: %(total)d in all.",
                          n=len(data.weekly_completions), total=sum(v for _d, v in data.weekly_completions)),
                        [(format_date(day, "d MMM"), value) for day, value in data.weekly_completions],
-                       _("completions"))
+                       _("completions"),
+                       empty_text=_("No data yet: no course was completed in the last %(n)d weeks.",
+                                    n=len(data.weekly_completions)))
     drops = [bar_chart(f"chart-drop-{d.course_slug}", _("Drop-off in %(course)s", course=d.title),
                        ngettext("%(num)d affiliate started; lesson completions in course order.",
                                 "%(num)d affiliates started; lesson completions in course order.", d.started),
                        [(_("Started"), d.started)] + [(f"{i}. {title}", n) for i, (_slug, title, n)
                                                        in enumerate(d.lessons, 1)], _("affiliates"),
-                       shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)])
+                       shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)],
+                       empty_text=_("No data yet: nobody has started this course."))
              for d in data.drop_off]
     return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=cat.courses,
                            lang=current_language())
