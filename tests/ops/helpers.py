@@ -28,8 +28,8 @@ def production_env(root: Path, signing_key_file: Path, **overrides: str | None) 
         shutil.copy(signing_key_file, keys)
         keys.chmod(0o600)
     settings = {"COACHING_ENV": "production", "SECRET_KEY": "a" * 64, "SITE_URL": "https://academy.example",
-                "SIGNING_KEY_FILE": str(keys), "MAIL_SERVER": "smtp.example", "COACHING_INSTANCE": str(root / "instance"),
-                "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+                "SIGNING_KEY_FILE": str(keys), "MAIL_SERVER": "smtp.example",
+                "COACHING_INSTANCE": str(root / "instance"), "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
     for name, value in overrides.items():
         if value is None:
             settings.pop(name, None)

@@ -13,8 +13,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import skip_or_fail
 from tests.scale.helpers import REPO, free_port
 

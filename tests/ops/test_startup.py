@@ -60,7 +60,8 @@ def test_several_problems_one_line_each(tmp_path: Path, signing_key_file: Path) 
     env = production_env(tmp_path, signing_key_file, SECRET_KEY=None, SITE_URL="http://academy.example")
     done = run(python("-c", "import wsgi"), env)
     lines = done.stderr.strip().splitlines()
-    assert done.returncode == 1 and len(lines) == 2 and all(line.startswith("coaching: cannot start:") for line in lines)
+    assert done.returncode == 1 and len(lines) == 2
+    assert all(line.startswith("coaching: cannot start:") for line in lines)
 
 
 def test_setup_commands_run_before_the_server_could(tmp_path: Path, signing_key_file: Path) -> None:
