@@ -17,6 +17,7 @@ from config import BASE_DIR, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import select_language
 from .logs import configure_logging
+from .services.db import database_unavailable
 from .startup import check_settings
 
 
@@ -178,11 +179,28 @@ def _configure_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("PRODUCTION"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        # Static files are the same for everyone: no user lookup (they load while the database is away, too).
-        if request.endpoint != "static" and current_user and current_user.is_authenticated and not g.get("cacheable"):
+        if request.endpoint not in _NO_USER_LOOKUP and not g.get("cacheable") and _signed_in():
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response
+
+
+# Answers that are the same for everyone: no user lookup (they work while the database is away, too).
+_NO_USER_LOOKUP = frozenset({"static", "site.healthz"})
+
+
+def _signed_in() -> bool:
+    """Whether the request comes from a signed-in person; True when that cannot be told (the database is away).
+
+    Runs after the response is made, also for error pages: it must not fail, or the response would be lost.
+    """
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        g._login_user = login_manager.anonymous_user()
+        return True  # a signed-in person's page must not be cached: assume one
 
 
 def _configure_logging(app: Flask) -> None:

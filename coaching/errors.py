@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -41,8 +42,24 @@ def _wants_json() -> bool:
     return request.path.endswith((".json", ".jwt")) or best == "application/json"
 
 
+def _load_user_or_anonymous() -> None:
+    """Load the signed-in person for the page's header, or treat the visitor as anonymous when the database is
+    away: an error page (a 404 during an outage, say) must render without it."""
+    try:
+        current_user.is_authenticated  # noqa: B018  (loads the user now, inside this try)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        try:
+            db.session.rollback()
+        except Exception:
+            db.session.remove()
+        g._login_user = current_app.login_manager.anonymous_user()
+
+
 def render_error(code: int, message: Any = None) -> tuple[Any, int]:
     """Render the error page (or JSON) for a status code."""
+    _load_user_or_anonymous()
     title, default = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
     text = message or default
     if _wants_json():

@@ -106,6 +106,15 @@ def check_outage(outage: Outage) -> None:
     health = app.test_client().get("/healthz")
     assert health.status_code == 503 and health.json["database"] == "unavailable", health.json
     assert health.json["signing_key"] == "ok"
+    signed_in_health = client.get("/healthz")  # a session cookie must not turn it into a 500
+    assert signed_in_health.status_code == 503 and signed_in_health.json["database"] == "unavailable"
+    stylesheet = client.get("/static/css/app.css")
+    assert stylesheet.status_code == 200
+    stylesheet.close()
+    missing = client.get("/no-such-page")  # an error page renders without the database (for an anonymous header)
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+    catalog = client.get("/")  # the signed-in header needs the account: 503, the friendly page
+    assert catalog.status_code == 503 and "Temporarily unavailable" in catalog.get_data(as_text=True)
 
     page = client.get("/dashboard")
     html = page.get_data(as_text=True)
