@@ -5,6 +5,7 @@ Options given on gunicorn's command line win over this file (the tests and the b
 """
 import multiprocessing
 import os
+import subprocess
 import sys
 
 
@@ -67,10 +68,21 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 _access_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
 if _access_target and _access_target != "-":
     _access_handler = {"class": "logging.FileHandler", "formatter": "json", "filename": _access_target}
+def _json_formatter() -> object:
+    """coaching/logformat.py loaded by its path: the master imports neither Flask nor the app (see on_starting)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coaching", "logformat.py")
+    spec = importlib.util.spec_from_file_location("coaching_logformat", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.JsonFormatter()
+
+
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "coaching.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": _json_formatter}},
     "handlers": {
         "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         "access": _access_handler,
@@ -88,14 +100,12 @@ logconfig_dict = {
 def on_starting(server: object) -> None:
     """Refuse to start, one line per problem and no traceback, when a production setting is missing or unsafe.
 
-    Runs once in the master before any worker imports the app (coaching/startup.py holds the checks).
+    Runs once in the master before any worker starts. The check (coaching/startup.py) runs in a child process:
+    the master must not import the app or its libraries, or workers forked after `systemctl reload` (HUP)
+    would inherit the old code instead of importing the new release.
     """
-    from coaching.startup import check_settings
-    from config import Config, ConfigError
-
-    try:
-        check_settings(Config, serving=True)
-    except ConfigError as error:
-        for line in error.lines:
-            print(f"coaching: cannot start: {line}", file=sys.stderr)
+    folder = getattr(getattr(server, "cfg", None), "chdir", None) or os.getcwd()
+    check = "import sys; from coaching.startup import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", check], cwd=folder, check=False)
+    if done.returncode != 0:
         sys.exit(1)

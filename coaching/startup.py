@@ -97,3 +97,17 @@ def check_settings(config: Mapping[str, Any] | type, *, serving: bool | None = N
         raise ConfigError(*problems)
     for line in problems:
         click.echo(f"coaching: warning (the server will refuse to start): {line}", err=True)
+
+
+def main() -> int:
+    """Check the environment as a server would (gunicorn.conf.py runs this in a child process): 0, or 1 and one
+    line per problem on stderr."""
+    from config import Config
+
+    try:
+        check_settings(Config, serving=True)
+    except ConfigError as error:
+        for line in error.lines:
+            click.echo(f"coaching: cannot start: {line}", err=True)
+        return 1
+    return 0

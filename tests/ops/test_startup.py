@@ -104,3 +104,21 @@ def test_gunicorn_check_config_refuses_with_one_line(tmp_path: Path, signing_key
     done = run(python("-m", "gunicorn", "--check-config", "wsgi:app"), env, timeout=60)
     assert done.returncode == 1
     one_line(done.stderr, "SECRET_KEY")
+
+
+def test_gunicorn_master_imports_neither_the_app_nor_flask(tmp_path: Path, signing_key_file: Path) -> None:
+    """gunicorn.conf.py (its logging and the start-up check) leaves the master free of app code: a reload (HUP)
+    forks workers that import the new release instead of inheriting the old one."""
+    script = (
+        "import logging.config, runpy, sys\n"
+        "conf = runpy.run_path('gunicorn.conf.py')\n"
+        "logging.config.dictConfig(conf['logconfig_dict'])\n"
+        "conf['on_starting'](None)\n"
+        "logging.getLogger('gunicorn.error').warning('a line')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'coaching', 'sqlalchemy', 'config'))\n"
+        "print(loaded)\n"
+    )
+    done = run(python("-c", script), production_env(tmp_path, signing_key_file))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
+    assert '"logger": "gunicorn.error", "message": "a line"' in done.stderr
