@@ -1,7 +1,9 @@
 """The health check: does each dependency of this app server answer?"""
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import text
@@ -65,9 +67,16 @@ def redis_state() -> str:
 
 
 def signing_key_ok() -> bool:
-    """True when the signing key file can be read (certificates can be signed and verified)."""
+    """True when the signing key file can be read and only its owner may read it (certificates can be signed).
+
+    The keys are cached until the file's content changes; the file's mode is looked at on every check, so a
+    `chmod 644` shows here at once (the next start would refuse it).
+    """
     try:
         keyring()
+        if Path(current_app.config["SIGNING_KEY_FILE"]).stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            current_app.logger.warning("health check: the signing key file is readable by others")
+            return False
         return True
     except Exception as error:
         current_app.logger.warning("health check: signing key unreadable (%s)", type(error).__name__)
