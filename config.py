@@ -88,7 +88,6 @@ class Config:
     # Mail for password resets. MAIL_BACKEND: "smtp" (MAIL_SERVER), "log" or "file". Production refuses to start
     # with neither a MAIL_SERVER nor an explicit MAIL_BACKEND=log/file (reset mails would vanish).
     MAIL_SERVER = _env("MAIL_SERVER")
-    MAIL_BACKEND_SET = _env("MAIL_BACKEND") is not None
     MAIL_BACKEND = _env("MAIL_BACKEND") or ("smtp" if MAIL_SERVER or PRODUCTION else "log")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
     MAIL_USERNAME = _env("MAIL_USERNAME")
