@@ -1,11 +1,16 @@
 # The two commands: `make run` and `make test`. Everything installs into .venv.
+# For managers: `make check` (optionally DIR=content/lessons/<course>) and `make run PORT=5083`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Links, QR codes and credentials point at SITE_URL: it follows HOST and PORT unless set in the environment.
+SITE_URL ?= http://$(HOST):$(PORT)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test test-sqlite test-postgres bench lint translations messages install install-dev clean
+.PHONY: run check test test-sqlite test-postgres bench lint translations messages install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +33,13 @@ translations: $(VENV)/.runtime
 
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask users demo
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	SITE_URL=$(SITE_URL) $(BIN)/flask users demo
+	@echo "Serving on $(SITE_URL)  (Ctrl+C to stop)"
+	SITE_URL=$(SITE_URL) $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Check the course files (every problem as path:line: message; exit status 1 on errors). DIR=... for another folder.
+check: install
+	$(BIN)/flask content check $(DIR)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev

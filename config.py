@@ -12,6 +12,18 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# Malformed values found while reading the environment. Reading never raises (a traceback at import would
+# hide the message); `create_app` refuses to start with the first of these as one line (coaching/startup.py).
+ENVIRONMENT_ERRORS: list[str] = []
+
+
+class ConfigError(Exception):
+    """Settings that stop the app from starting: one line per problem, each saying what to change."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     """Return an environment variable, treating an empty value as unset."""
@@ -27,7 +39,20 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
+        ENVIRONMENT_ERRORS.append(f"{name} must be a whole number, got {raw!r}")
+        return default
+
+
+def _env_float(name: str, default: float) -> float:
+    """Return a decimal environment variable; a malformed value is recorded like in `_env_int`."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        ENVIRONMENT_ERRORS.append(f"{name} must be a number, got {raw!r}")
+        return default
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -51,7 +76,7 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
     CONTENT_DIR = _env("CONTENT_DIR", str(BASE_DIR / "content" / "lessons"))
     PAGES_DIR = _env("PAGES_DIR", str(BASE_DIR / "content" / "pages"))
-    CONTENT_RELOAD_SECONDS = float(_env("CONTENT_RELOAD_SECONDS", "2") or 2)
+    CONTENT_RELOAD_SECONDS = _env_float("CONTENT_RELOAD_SECONDS", 2.0)
     REDIS_URL = _env("REDIS_URL")
     REGISTRATION = _env("REGISTRATION", "open")  # "open" or "invite"
     SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE")  # None in development: instance/signing-keys.json
@@ -60,8 +85,10 @@ class Config:
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)  # argon2id, RFC 9106 low-memory profile
     ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 65536)
 
-    # Mail for password resets; without MAIL_SERVER the link goes to the log (development only).
+    # Mail for password resets. MAIL_BACKEND: "smtp" (MAIL_SERVER), "log" or "file". Production refuses to start
+    # with neither a MAIL_SERVER nor an explicit MAIL_BACKEND=log/file (reset mails would vanish).
     MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_BACKEND = _env("MAIL_BACKEND") or ("smtp" if MAIL_SERVER or PRODUCTION else "log")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
     MAIL_USERNAME = _env("MAIL_USERNAME")
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
@@ -91,6 +118,14 @@ class Config:
     # Rate limits: memory storage counts per worker; REDIS_URL shares them between workers and servers.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in this worker's memory (with a logged warning) instead of failing every login; the
+    # storage is tried again with back-off. docs/deployment.md "When Redis is down" explains the choice.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that does not answer must not hold a request for long (redis-py waits forever by default).
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    # How long a client is asked to wait (Retry-After) when the database does not answer.
+    DATABASE_RETRY_AFTER_SECONDS = _env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
     LOGIN_FAILURES_PER_MINUTE = _env_int("LOGIN_FAILURES_PER_MINUTE", 10)
     VERIFY_UPLOADS_PER_MINUTE = _env_int("VERIFY_UPLOADS_PER_MINUTE", 20)  # certificate files checked on /verify
     RATELIMIT_ENABLED = True
@@ -101,7 +136,8 @@ class Config:
 
     # A network database may drop idle connections: test each one as it leaves the pool. A SQLite file
     # cannot drop them, so create_app leaves the ping out there (it costs a statement per request).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: an error's text (logged on a 500) never carries the bound values (emails, names).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 
 
 class TestConfig(Config):
@@ -112,6 +148,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = None  # set per test by tests/conftest.py
     MAIL_SERVER = None
+    MAIL_BACKEND = "log"
     RATELIMIT_STORAGE_URI = "memory://"
     CONTENT_RELOAD_SECONDS = 0.0
     DEMO_ACCOUNTS = False

@@ -5,6 +5,8 @@ Options given on gunicorn's command line win over this file (the tests and the b
 """
 import multiprocessing
 import os
+import subprocess
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -39,12 +41,71 @@ max_requests_jitter = max_requests // 10
 # preload_app would share those across fork, which database connections and locks do not survive.
 preload_app = False
 
+# gunicorn's control socket (`gunicornc`: worker status, add or remove workers, graceful reload). Under systemd
+# with RuntimeDirectory=coaching it lives in /run/coaching/ (owned by the service user, removed on stop); else
+# GUNICORN_CONTROL_SOCKET, else gunicorn's default ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl).
+# Mode 0600: only the service user may use it.
+_runtime_dir = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+elif _runtime_dir:
+    control_socket = os.path.join(_runtime_dir, "gunicorn.ctl")
+control_socket_mode = 0o600
+
 # The heartbeat file on tmpfs: a slow disk cannot make the arbiter think a worker hangs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# nginx logs every request already; set GUNICORN_ACCESS_LOG=- to log them here too (to stdout).
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Logging: every line gunicorn and the app write is one JSON object on stderr (coaching.logs.JsonFormatter),
+# tracebacks included. nginx logs every request already, so gunicorn's access log is off; GUNICORN_ACCESS_LOG=-
+# adds one JSON line per request to stderr, a file path writes them there. Access lines carry the method, the
+# path without its query string and with reset tokens redacted, status, bytes and duration: no user agent.
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# The client address in access logs comes from X-Forwarded-For only through the app's ProxyFix (PROXY_FIX_HOPS).
-access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+_access_target = os.environ.get("GUNICORN_ACCESS_LOG", "").strip()
+accesslog = None
+# Only used if the JSON logging below is replaced: the path (%(U)s) never includes the query string.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+_access_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+if _access_target and _access_target != "-":
+    _access_handler = {"class": "logging.FileHandler", "formatter": "json", "filename": _access_target}
+def _json_formatter() -> object:
+    """coaching/logformat.py loaded by its path: the master imports neither Flask nor the app (see on_starting)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coaching", "logformat.py")
+    spec = importlib.util.spec_from_file_location("coaching_logformat", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.JsonFormatter()
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": _json_formatter}},
+    "handlers": {
+        "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        "access": _access_handler,
+    },
+    "root": {"level": "WARNING", "handlers": ["json"]},
+    "loggers": {
+        # No level here: gunicorn sets it from loglevel (or --log-level) before applying this dict.
+        "gunicorn.error": {"handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO" if _access_target else "CRITICAL", "handlers": ["access"],
+                            "propagate": False},
+    },
+}
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start, one line per problem and no traceback, when a production setting is missing or unsafe.
+
+    Runs once in the master before any worker starts. The check (coaching/startup.py) runs in a child process:
+    the master must not import the app or its libraries, or workers forked after `systemctl reload` (HUP)
+    would inherit the old code instead of importing the new release.
+    """
+    folder = getattr(getattr(server, "cfg", None), "chdir", None) or os.getcwd()
+    check = "import sys; from coaching.startup import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", check], cwd=folder, check=False)
+    if done.returncode != 0:
+        sys.exit(1)

@@ -1,7 +1,6 @@
 """coaching: a learning platform on which affiliates learn their trade from their affiliate managers."""
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +16,9 @@ from config import BASE_DIR, Config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import BADGE_LABELS, select_language
+from .logs import configure_logging
+from .services.db import database_unavailable
+from .startup import check_settings
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -44,12 +46,11 @@ def create_app(config_class: type = Config) -> Flask:
 
 
 def _configure_instance(app: Flask) -> None:
-    """Fill in the settings that live in the instance folder; refuse unsafe production settings."""
+    """Refuse unsafe or malformed settings (coaching/startup.py); fill in those that live in the instance folder."""
+    check_settings(app.config)
     instance = Path(app.instance_path)
     production = app.config.get("PRODUCTION")
-    if not app.config.get("SECRET_KEY"):
-        if production:
-            raise RuntimeError("SECRET_KEY must be set when COACHING_ENV=production")
+    if not app.config.get("SECRET_KEY") and not production:
         instance.mkdir(parents=True, exist_ok=True)
         key_file = instance / "secret_key"
         if not key_file.exists():
@@ -60,28 +61,21 @@ def _configure_instance(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'coaching.db'}"
-    if not app.config.get("SIGNING_KEY_FILE"):
-        if production:
-            raise RuntimeError("SIGNING_KEY_FILE must be set when COACHING_ENV=production "
-                               "(create it with `flask credentials init-key`)")
+    if not app.config.get("SIGNING_KEY_FILE") and not production:
         app.config["SIGNING_KEY_FILE"] = str(instance / "signing-keys.json")
-    site = urlsplit(app.config.get("SITE_URL") or "")
-    if production and (site.scheme != "https" or not site.hostname):
-        # Issuer, credential, subject and key ids all derive from SITE_URL: published certificates keep them.
-        raise RuntimeError(f"SITE_URL must be an https:// address when COACHING_ENV=production (certificate, "
-                           f"issuer and key ids derive from it); got {app.config.get('SITE_URL')!r}")
     if production and not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if app.config.get("REGISTRATION") not in ("open", "invite"):
-        raise RuntimeError("REGISTRATION must be 'open' or 'invite'")
 
 
 def _configure_proxy(app: Flask) -> None:
-    """Trust X-Forwarded-* only from the configured number of proxies in front of the app."""
+    """Trust X-Forwarded-* only from the configured number of proxies; /healthz answers any Host header."""
+    from .routing import HealthCheckHost
+
+    app.wsgi_app = HealthCheckHost(app.wsgi_app, app.config)  # type: ignore[method-assign]
     hops = app.config.get("PROXY_FIX_HOPS", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -185,20 +179,33 @@ def _configure_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("PRODUCTION"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user and current_user.is_authenticated and not g.get("cacheable"):
+        if request.endpoint not in _NO_USER_LOOKUP and not g.get("cacheable") and _signed_in():
             headers["Cache-Control"] = "no-store"
             headers["Vary"] = "Cookie"
         return response
 
 
+# Answers that are the same for everyone: no user lookup (they work while the database is away, too).
+_NO_USER_LOOKUP = frozenset({"static", "site.healthz"})
+
+
+def _signed_in() -> bool:
+    """Whether the request comes from a signed-in person; True when that cannot be told (the database is away).
+
+    Runs after the response is made, also for error pages: it must not fail, or the response would be lost.
+    """
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        g._login_user = login_manager.anonymous_user()
+        return True  # a signed-in person's page must not be cached: assume one
+
+
 def _configure_logging(app: Flask) -> None:
-    """Event lines (coaching.events, one JSON object each) go to stderr at INFO, once per process."""
-    events = logging.getLogger("coaching.events")
-    if not events.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-        events.addHandler(handler)
-        events.setLevel(logging.INFO)
+    """Every log record as one JSON line on stderr (coaching/logs.py)."""
+    configure_logging(app)
 
 
 def _configure_templates(app: Flask) -> None:

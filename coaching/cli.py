@@ -1,6 +1,7 @@
 """Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask db backup`."""
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import sys
@@ -14,6 +15,7 @@ from flask_migrate.cli import db as db_group
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .routing import external_url
 
 content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
 users_cli = AppGroup("users", help="Create and manage user accounts.")
@@ -76,18 +78,16 @@ def users_create_manager(ctx: click.Context, email: str, name: str, password: st
 @users_cli.command("reset-link")
 @click.argument("email")
 def users_reset_link(email: str) -> None:
-    """Print a single-use password reset link (valid one hour) for an account."""
-    from flask import url_for
-
+    """Print a single-use password reset link (valid one hour) for an account; nothing is saved if it fails."""
     from .services.accounts import create_password_reset, find_user_by_email
 
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException("no account with this email")
     token = create_password_reset(user)
+    link = external_url("auth.open_reset_link", token=token)  # built before the commit: a failure saves nothing
     db.session.commit()
-    with current_app.test_request_context():
-        click.echo(current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token))
+    click.echo(link)
 
 
 @users_cli.command("demo")
@@ -115,6 +115,8 @@ def credentials_init_key(rotate: bool, path: Path | None) -> None:
     """Create the signing key file (mode 0600), or rotate its key."""
     from .credentials.signing import KeyFileError, init_key_file
 
+    if path is None and not current_app.config.get("SIGNING_KEY_FILE"):
+        raise click.ClickException("SIGNING_KEY_FILE is not set: set it (as for the server) or pass --path")
     path = path or Path(current_app.config["SIGNING_KEY_FILE"])
     try:
         kid = init_key_file(path, rotate=rotate)
@@ -197,23 +199,34 @@ def credentials_verify(file: Path, keys_file: Path | None, status_file: Path | N
 @db_group.command("backup")
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def db_backup(target: Path) -> None:
-    """Write a consistent copy of the live SQLite database (online backup API; PostgreSQL: use pg_dump)."""
+    """Write a consistent copy of the live SQLite database, readable by its owner only (mode 0600).
+
+    Uses SQLite's online backup API; for PostgreSQL use pg_dump (docs/deployment.md §9).
+    """
     engine = db.engine
     if engine.dialect.name != "sqlite":
         raise click.ClickException("for PostgreSQL use pg_dump (see docs/deployment.md)")
     source_path = engine.url.database
-    if target.exists():
-        raise click.ClickException(f"{target} exists; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        # Created empty with mode 0600 before SQLite opens it: the copy holds every account's personal data,
+        # and SQLite gives its journal the file's mode. O_EXCL: never overwrite an earlier backup.
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise click.ClickException(f"{target} exists; choose a new file name") from None
     source = sqlite3.connect(source_path)
     destination = sqlite3.connect(target)
     try:
         with destination:
             source.backup(destination)
+    except sqlite3.Error as error:
+        destination.close()
+        target.unlink(missing_ok=True)  # nothing half-written stays behind
+        raise click.ClickException(f"backup failed: {error}") from None
     finally:
         destination.close()
         source.close()
-    click.echo(f"Backed up {source_path} to {target}")
+    click.echo(f"Backed up {source_path} to {target} (mode 0600)")
 
 
 def register_cli(app: Flask) -> None:

@@ -106,7 +106,8 @@ def test_reset_link_command(app, runner, affiliate):
     result = runner.invoke(args=["users", "reset-link", "aff@example.com"])
     assert result.exit_code == 0
     link = result.output.strip().replace("http://localhost", "")
-    assert app.test_client().get(link).status_code == 200
+    opened = app.test_client().get(link, follow_redirects=True)
+    assert opened.status_code == 200 and opened.request.path == "/auth/reset"
 
 
 def test_init_key_creates_private_file(runner, tmp_path):
@@ -120,7 +121,7 @@ def test_init_key_creates_private_file(runner, tmp_path):
 
 
 def test_db_backup_writes_consistent_copy(app, runner, affiliate, tmp_path):
-    """`flask db backup` copies a live SQLite database with the online backup API."""
+    """`flask db backup` copies a live SQLite database with the online backup API into a 0600 file."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         result = runner.invoke(args=["db", "backup", str(tmp_path / "b.db")])
         assert result.exit_code != 0 and "pg_dump" in result.output
@@ -130,4 +131,7 @@ def test_db_backup_writes_consistent_copy(app, runner, affiliate, tmp_path):
     assert result.exit_code == 0, result.output
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT email FROM users").fetchall() == [("aff@example.com",)]
+    assert oct(os.stat(target).st_mode & 0o777) == "0o600"  # personal data: owner only, whatever the umask
     assert runner.invoke(args=["db", "backup", str(target)]).exit_code != 0  # never overwrites
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT count(*) FROM users").fetchone() == (1,)  # the refused run left it intact

@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from ..access import public, safe_next_url, signed_in
 from ..extensions import db, limiter
 from ..logs import log_event
+from ..routing import external_url
 from ..services import accounts, privacy
 from ..services.mail import send_mail
 from ..services.throttle import login_blocked, record_login_failure
@@ -147,19 +148,38 @@ def forgot_password() -> Any:
 
 def send_reset_mail(user: Any, token: str) -> None:
     """Mail the reset link to its owner."""
-    link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token)
+    link = external_url("auth.open_reset_link", token=token)
     body = _("Hello %(name)s,\n\nto choose a new password for %(site)s, open this link within one hour:\n\n%(link)s\n\n"
              "If you did not ask for this, ignore this message; your password stays unchanged.",
              name=user.name, site=current_app.config["SITE_NAME"], link=link)
     send_mail(user.email, _("Reset your password"), body)
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
+RESET_TOKEN_KEY = "reset_token"
+
+
+@bp.get("/reset/<token>")
+@public
+def open_reset_link(token: str) -> Any:
+    """The link from the mail: keep its token in the session and move to /auth/reset, so the token leaves the URL.
+
+    After this redirect the address bar, the browser history, Referer headers and the access logs of later
+    requests show /auth/reset only.
+    """
+    if accounts.find_valid_reset(token) is None:
+        return render_template("auth/reset_invalid.html"), 404
+    session[RESET_TOKEN_KEY] = token
+    return redirect(url_for("auth.reset_password"), 303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 @public
-def reset_password(token: str) -> Any:
-    """Choose a new password from a single-use link; using it ends the person's other sessions."""
-    if accounts.find_valid_reset(token) is None:
+def reset_password() -> Any:
+    """Choose a new password for the link opened in this browser; using it ends the person's other sessions."""
+    token = session.get(RESET_TOKEN_KEY)
+    if not isinstance(token, str) or accounts.find_valid_reset(token) is None:
+        session.pop(RESET_TOKEN_KEY, None)
         return render_template("auth/reset_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -170,6 +190,7 @@ def reset_password(token: str) -> Any:
             if str(error) in PASSWORD_MESSAGES:
                 form.password.errors.append(str(PASSWORD_MESSAGES[str(error)]))
             else:
+                session.pop(RESET_TOKEN_KEY, None)
                 return render_template("auth/reset_invalid.html"), 404
         else:
             db.session.commit()

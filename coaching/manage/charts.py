@@ -44,11 +44,20 @@ class BarChart:
     height: int = HEIGHT
     baseline: float = HEIGHT - BOTTOM
     value_label: str = ""
+    empty_text: str = ""  # shown instead of the drawing when every value is 0
+
+    @property
+    def has_data(self) -> bool:
+        """False when every bar is 0: an empty drawing would be a large blank box."""
+        return any(bar.value for bar in self.bars)
 
 
 def bar_chart(chart_id: str, title: str, summary: str, points: Sequence[tuple[str, int]],
-              value_label: str = "", shorts: Sequence[str] | None = None) -> BarChart:
-    """Lay out bars for (label, value) points, scaled to the largest value; `shorts` label the axis."""
+              value_label: str = "", shorts: Sequence[str] | None = None, empty_text: str = "") -> BarChart:
+    """Lay out bars for (label, value) points, scaled to the largest value; `shorts` label the axis.
+
+    `empty_text` says why there is nothing to draw when every value is 0 (the template shows it instead).
+    """
     count = max(1, len(points))
     slot = (WIDTH - 2 * LEFT) / count
     gap = min(12.0, slot * 0.25)
@@ -59,4 +68,4 @@ def bar_chart(chart_id: str, title: str, summary: str, points: Sequence[tuple[st
         height = round(usable * value / top_value, 1)
         bars.append(Bar(round(LEFT + i * slot + gap / 2, 1), round(HEIGHT - BOTTOM - height, 1),
                         round(slot - gap, 1), height, value, label, shorts[i] if shorts else label))
-    return BarChart(chart_id, title, summary, bars, value_label=value_label)
+    return BarChart(chart_id, title, summary, bars, value_label=value_label, empty_text=empty_text)

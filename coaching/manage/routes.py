@@ -14,6 +14,7 @@ from ..access import manager_required
 from ..extensions import db
 from ..i18n import current_language
 from ..models import User, utcnow
+from ..routing import external_url
 from ..services import accounts, audit, catalog, certificates, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
@@ -128,13 +129,16 @@ def overview() -> Any:
                        _("Completions per week over the last %(n)d weeks: %(total)d in all.",
                          n=len(data.weekly_completions), total=sum(v for _d, v in data.weekly_completions)),
                        [(format_date(day, "d MMM"), value) for day, value in data.weekly_completions],
-                       _("completions"))
+                       _("completions"),
+                       empty_text=_("No data yet: no course was completed in the last %(n)d weeks.",
+                                    n=len(data.weekly_completions)))
     drops = [bar_chart(f"chart-drop-{d.course_slug}", _("Drop-off in %(course)s", course=d.title),
                        ngettext("%(num)d affiliate started; lesson completions in course order.",
                                 "%(num)d affiliates started; lesson completions in course order.", d.started),
                        [(_("Started"), d.started)] + [(f"{i}. {title}", n) for i, (_slug, title, n)
                                                        in enumerate(d.lessons, 1)], _("affiliates"),
-                       shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)])
+                       shorts=[_("Started")] + [_("Lesson %(n)d", n=i) for i in range(1, len(d.lessons) + 1)],
+                       empty_text=_("No data yet: nobody has started this course."))
              for d in data.drop_off]
     return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=cat.courses,
                            lang=current_language())
@@ -289,7 +293,7 @@ def password_reset(user_id: int) -> Any:
         return None
 
     def show(user: User) -> Any:
-        link = current_app.config["SITE_URL"] + url_for("auth.reset_password", token=token[0])
+        link = external_url("auth.open_reset_link", token=token[0])
         return render_template("manage/link_once.html", link=link, user=user, kind="reset",
                                back=url_for("manage.affiliate", user_id=user.id))
 
@@ -393,8 +397,8 @@ def create_invite() -> Any:
             abort(400)
         return _render_invites(form, 400)
     _invite, token = management.create_invite(current_user, form.email.data)
+    link = external_url("auth.register", invite=token)
     db.session.commit()
-    link = current_app.config["SITE_URL"] + url_for("auth.register", invite=token)
     return render_template("manage/link_once.html", link=link, user=None, kind="invite",
                            back=url_for("manage.invites"))
 

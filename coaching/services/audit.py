@@ -16,6 +16,9 @@ from ..models import AuditLog, User
 from .paging import Page, page_of
 
 MAX_DETAIL_LENGTH = 300
+# Details the audit page may show a manager but the log must not carry (logs travel further: journald,
+# log shippers, support tickets). The log line says only whether the value was set.
+PERSONAL_DETAILS = frozenset({"email", "name"})
 
 
 def _detail_value(value: Any) -> Any:
@@ -33,8 +36,10 @@ def record(actor: User | None, action: str, target_type: str | None, target_id: 
                      detail=clean)
     db.session.add(entry)
     db.session.flush()
+    logged = {f"detail_{key}": value for key, value in clean.items() if key not in PERSONAL_DETAILS}
+    logged.update({f"detail_{key}_given": bool(clean[key]) for key in PERSONAL_DETAILS & clean.keys()})
     log_event(f"manage.{action}", actor_id=entry.actor_id, target_type=target_type, target_id=entry.target_id,
-              **{f"detail_{key}": value for key, value in clean.items()})
+              **logged)
     return entry
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -35,3 +35,39 @@ def begin_write() -> None:
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+# SQLite's words for "the database file cannot be used right now" (a missing folder, a file that became
+# unreadable, a full or failing disk, a writer holding the lock past the busy timeout).
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "database is locked",
+                       "database or disk is full", "authorization denied")
+
+
+def _is_dbapi_operational(error: BaseException) -> bool:
+    """A driver's own OperationalError (PEP 249 names it so in every driver); the pool raises these unwrapped."""
+    return any(cls.__name__ == "OperationalError" and cls.__module__.split(".")[0] in ("sqlite3", "psycopg",
+                                                                                      "psycopg2")
+               for cls in type(error).__mro__)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when an error means the database cannot be reached now (answer 503 and retry), not a bug (500).
+
+    PostgreSQL: every OperationalError (refused or dropped connections, "the database system is shutting down",
+    an administrator's restart) and a pool that gave no connection in time. SQLite: the file cannot be opened or
+    read, or stays locked; "no such table" and other programming errors stay 500s. Errors come wrapped by
+    SQLAlchemy, or raw from the driver when a connection is opened outside a Session (raw_connection).
+    """
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if not isinstance(error, exc.OperationalError):
+            return False
+        error = error.orig if error.orig is not None else error
+    if not _is_dbapi_operational(error):
+        return False
+    if type(error).__module__.startswith("sqlite3"):
+        return str(error).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True

@@ -19,10 +19,16 @@ from .forms import LanguageForm
 @limiter.exempt
 @public
 def healthz() -> Any:
-    """200 with a JSON body when the app and its database answer, 503 when the database does not."""
-    if not health.database_ok():
-        return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok", courses=health.published_course_count())
+    """Each dependency's state as JSON; 503 while the database or the signing key is unavailable.
+
+    Redis down gives "degraded" with 200: the rate limits then count per worker (docs/deployment.md §10), and
+    since every app server shares the one Redis, a 503 would take them all out of the load balancer at once.
+    Answered for any Host header (a load balancer asks by IP address), see coaching/__init__.py.
+    """
+    state = health.check()
+    body = jsonify(status=state.status, **state.checks, courses=state.courses)
+    body.headers["Cache-Control"] = "no-store"
+    return (body, 200) if state.serving else (body, 503)
 
 
 @bp.post("/language")

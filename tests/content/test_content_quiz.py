@@ -262,8 +262,8 @@ def quizzes(draw):
         kind = draw(st.sampled_from(["single", "multiple", "text"]))
         texts = draw(st.lists(option_text, min_size=2, max_size=5,
                               unique_by=normalize_text))
-        if kind == "text":
-            lines += [f"   - [=] {t}" for t in texts]
+        if kind == "text":  # words, not numbers: numeric keys of one question must agree, drawn ones would not
+            lines += [f"   - [=] w{t}" for t in texts]
         else:
             correct = {0} if kind == "single" else {0, 1}
             marks = ["x" if i in correct else " " for i in range(len(texts))]

@@ -173,7 +173,8 @@ def test_password_reset_link_shown_once_and_works(app, client, post, manager_cli
     html = response.get_data(as_text=True)
     match = re.search(r'value="(http://localhost/auth/reset/[^"]+)"', html)
     assert response.status_code == 200 and match
-    assert client.get(match.group(1).replace("http://localhost", "")).status_code == 200
+    opened = client.get(match.group(1).replace("http://localhost", ""), follow_redirects=True)
+    assert opened.status_code == 200 and opened.request.path == "/auth/reset"
     rows = audit_rows(app, "password_reset_link_created")
     assert rows == [(manager_id, "user", str(affiliate.id), {})]
     token = match.group(1).rsplit("/", 1)[1]

@@ -275,8 +275,12 @@ class Server:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def server_errors(self) -> list[str]:
-        """Log lines that show an unhandled exception or a locked database."""
-        needles = ("Traceback", "database is locked", "Exception on ", "[CRITICAL]", "WORKER TIMEOUT")
+        """Log lines that show an unhandled exception, a locked database or a worker timeout.
+
+        The log is JSON lines (coaching.logs.JsonFormatter): errors are the lines at level ERROR or CRITICAL.
+        """
+        needles = ("Traceback", "database is locked", "Exception on ", "WORKER TIMEOUT", '"level": "ERROR"',
+                   '"level": "CRITICAL"')
         return [line for line in self.log_text().splitlines() if any(n in line for n in needles)]
 
 

@@ -194,12 +194,32 @@ def test_forgot_password_same_answer_and_single_use_link(app, client, auth, affi
     link = _reset_link(app)
     other = app.test_client()
     Auth(other).login()
-    response = client.post(link, data={"csrf_token": csrf_token(client.get(link).get_data(as_text=True)),
-                                       "password": "new secret phrase", "confirm": "new secret phrase"})
+    opened = client.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/auth/reset"
+    form = client.get("/auth/reset").get_data(as_text=True)
+    response = client.post("/auth/reset", data={"csrf_token": csrf_token(form), "password": "new secret phrase",
+                                                "confirm": "new secret phrase"})
     assert response.status_code == 302
     assert other.get("/dashboard").status_code == 302
     assert Auth(app.test_client()).login(password="new secret phrase").status_code == 302
     assert client.get(link).status_code == 404
+    assert client.get("/auth/reset").status_code == 404
+
+
+def test_reset_token_leaves_the_url(app, client, auth, affiliate):
+    """Opening the link moves the token into the session: the form lives at /auth/reset, no token in any URL."""
+    auth.post("/auth/forgot", {"email": "aff@example.com"})
+    link = _reset_link(app)
+    token = link.rsplit("/", 1)[1]
+    assert client.get("/auth/reset").status_code == 404  # no link opened in this browser yet
+    response = client.get(link, follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/auth/reset"
+    page = response.get_data(as_text=True)
+    assert token not in page and 'action="/auth/reset/' not in page
+    assert app.test_client().get("/auth/reset").status_code == 404  # another browser has no token
+    weak = client.post("/auth/reset", data={"csrf_token": csrf_token(page), "password": "short", "confirm": "short"})
+    assert weak.status_code == 400 and token not in weak.get_data(as_text=True)
+    assert client.post(f"/auth/reset/{token}", data={"csrf_token": csrf_token(page)}).status_code == 405
 
 
 def test_reset_link_expires_after_an_hour(app, client, affiliate):

@@ -7,7 +7,7 @@ import pytest
 
 from coaching import create_app
 from coaching.extensions import db
-from config import TestConfig
+from config import ConfigError, TestConfig
 from tests.conftest import Auth, make_config
 
 
@@ -59,7 +59,8 @@ def test_production_cookies_secure_and_hsts(tmp_path, signing_key_file, monkeypa
     """In production the cookies are Secure and HSTS is sent."""
     monkeypatch.setenv("COACHING_INSTANCE", str(tmp_path / "instance"))
     config = make_config(tmp_path, signing_key_file, PRODUCTION=True, SESSION_COOKIE_SECURE=True,
-                         REMEMBER_COOKIE_SECURE=True, TRUSTED_HOSTS=["localhost"], SITE_URL="https://localhost")
+                         REMEMBER_COOKIE_SECURE=True, TRUSTED_HOSTS=["localhost"], SITE_URL="https://localhost",
+                         MAIL_BACKEND="log")
     app = create_app(config)
     try:
         assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -74,7 +75,7 @@ def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
     monkeypatch.setenv("COACHING_INSTANCE", str(tmp_path / "instance"))
     config = type("Prod", (TestConfig,), {"PRODUCTION": True, "SECRET_KEY": None,
                                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app(config)
 
 
@@ -89,11 +90,15 @@ def test_development_secret_key_generated_once(tmp_path, monkeypatch, signing_ke
 
 
 def test_untrusted_host_rejected_in_production(app_factory):
-    """An unknown Host header is rejected when TRUSTED_HOSTS is set."""
+    """An unknown Host header is rejected when TRUSTED_HOSTS is set; /healthz answers a load balancer's any Host."""
     app = app_factory(TRUSTED_HOSTS=["academy.example"])
     client = app.test_client()
-    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
-    assert client.get("/healthz", headers={"Host": "academy.example"}).status_code == 200
+    for path in ("/", "/auth/login", "/verify", "/healthz/", "/healthzx"):
+        assert client.get(path, headers={"Host": "evil.example"}).status_code == 400, path
+    assert client.get("/", headers={"Host": "academy.example"}).status_code == 200
+    for host in ("academy.example", "10.0.0.5", "10.0.0.5:8000", "localhost", "evil.example"):
+        response = client.get("/healthz", headers={"Host": host})
+        assert response.status_code == 200 and response.json["status"] == "ok", host
 
 
 def test_csrf_missing_or_foreign_token_is_400(app, client, auth, affiliate):
@@ -153,9 +158,11 @@ def test_odd_ids_are_404(client, logged_in, bad):
 
 
 def test_healthz_ok(client):
-    """/healthz is 200 with a JSON body when the app and its database answer."""
+    """/healthz is 200 with a JSON body naming each dependency when they all answer."""
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok", "courses": 1}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "not configured", "signing_key": "ok",
+                             "courses": 1}
 
 
 def test_healthz_503_when_database_is_down(tmp_path, signing_key_file, monkeypatch):
@@ -165,6 +172,7 @@ def test_healthz_503_when_database_is_down(tmp_path, signing_key_file, monkeypat
                          SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
     response = create_app(config).test_client().get("/healthz")
     assert response.status_code == 503 and response.json["status"] == "error"
+    assert response.json["database"] == "unavailable" and response.json["signing_key"] == "ok"
 
 
 def test_log_lines_cannot_be_forged(app, client, auth, caplog):
