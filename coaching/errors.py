@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .inputs import InputRefused, reason_text
 from .logs import log_event
 
 MESSAGES = {
@@ -21,6 +22,9 @@ MESSAGES = {
           _l("An unexpected error occurred on our side. It has been logged; please try again later.")),
     503: (_l("Temporarily unavailable"), _l("The service is briefly unavailable. Please try again in a moment.")),
 }
+INPUT_MESSAGE = _l("“%(name)s” contains characters that are not allowed: %(reason)s. Please remove them and try again.")
+INPUT_MESSAGE_UNNAMED = _l("The request contains characters that are not allowed: %(reason)s. "
+                           "Please remove them and try again.")
 CSRF_MESSAGE = _l("Your form expired or was sent from another page. Please reload the page and submit it again.")
 
 
@@ -49,6 +53,18 @@ def register_error_handlers(app: Flask) -> None:
     def _csrf(error: CSRFError) -> Any:
         log_event("csrf_failure", path=request.path, reason=error.description)
         return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(InputRefused)
+    def _input(error: InputRefused) -> Any:
+        log_event("input_refused", path=request.path, where=error.where, problem=error.problem)
+        if error.where == "query":  # the page must not read (or echo) the refused query string again
+            request.query_string = b""
+            request.__dict__.pop("args", None)
+        reason = reason_text(error.problem)
+        name = (error.name or "")[:60]
+        message = INPUT_MESSAGE % {"name": name, "reason": reason} if name else \
+            INPUT_MESSAGE_UNNAMED % {"reason": reason}
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from ..forms import Form
 from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
 
 PASSWORD_MESSAGES = {
@@ -50,7 +50,7 @@ class _NewPasswordMixin:
             raise ValidationError(PASSWORD_MESSAGES[problem])
 
 
-class RegisterForm(_NewPasswordMixin, FlaskForm):
+class RegisterForm(_NewPasswordMixin, Form):
     """Create an affiliate account."""
 
     name = _name_field()
@@ -64,7 +64,7 @@ class RegisterForm(_NewPasswordMixin, FlaskForm):
             raise ValidationError(_l("An account with this email already exists. Sign in or reset your password."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in."""
 
     email = _email_field()
@@ -73,13 +73,13 @@ class LoginForm(FlaskForm):
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """Ask for a reset link."""
 
     email = _email_field()
 
 
-class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(_NewPasswordMixin, Form):
     """Choose a new password from a reset link."""
 
     password = _new_password_field(_l("New password"))
@@ -87,14 +87,14 @@ class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Edit the name printed on certificates and the preferred language."""
 
     name = _name_field()
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
-class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(_NewPasswordMixin, Form):
     """Change the password (needs the current one)."""
 
     current_password = PasswordField(_l("Current password"),
@@ -104,7 +104,7 @@ class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """The logout button (POST with CSRF)."""
 
 
@@ -115,7 +115,7 @@ CERTIFICATE_CHOICES = [
 ]
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """Delete my account: my password once more, and what happens to my certificates."""
 
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
