@@ -74,6 +74,8 @@ def _configure_instance(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config.get("REGISTRATION") not in ("open", "invite"):
         raise RuntimeError("REGISTRATION must be 'open' or 'invite'")
+    if app.config.get("MAIL_BACKEND") not in ("smtp", "log", "file"):
+        raise RuntimeError("MAIL_BACKEND must be 'smtp', 'log' or 'file'")
 
 
 def _configure_proxy(app: Flask) -> None:

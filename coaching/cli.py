@@ -1,9 +1,12 @@
-"""Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask db backup`."""
+"""Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask mail ...`,
+`flask db backup`."""
 from __future__ import annotations
 
 import secrets
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -16,6 +19,7 @@ from .extensions import db
 content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates.")
+mail_cli = AppGroup("mail", help="Send the mails waiting in the outbox.")
 
 
 @content_cli.command("check")
@@ -148,6 +152,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(credentials_cli)
+    app.cli.add_command(mail_cli)
 
 
 @users_cli.command("purge-inactive")
@@ -172,3 +177,36 @@ def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
     certificates = sum(s.certificates_affected for s in summaries)
     choice = "withdrawn" if withdraw_certificates else "kept verifiable"
     click.echo(f"Deleted {len(summaries)} account(s); {certificates} certificate(s) {choice}.")
+
+
+@mail_cli.command("worker")
+@click.option("--once", is_flag=True, help="One pass over the due mails, then exit (for cron or tests).")
+@click.option("--interval", type=float, help="Seconds between passes (default MAIL_WORKER_INTERVAL).")
+def mail_worker(once: bool, interval: float | None) -> None:
+    """Send the outbox's due mails through MAIL_BACKEND, retrying failures with backoff; stops on Ctrl+C/SIGTERM."""
+    from .services.mail import deliver_due, purge_records
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = interval if interval is not None else app.config["MAIL_WORKER_INTERVAL"]
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_args: stop.set())
+        click.echo(f"mail worker: MAIL_BACKEND={app.config['MAIL_BACKEND']}, every {interval:g} s (Ctrl+C stops)")
+    while True:
+        try:
+            report = deliver_due(app)
+            purge_records(app.config["MAIL_KEEP_DAYS"])
+        except Exception:
+            if once:
+                raise
+            app.logger.exception("mail worker: pass failed; trying again in %g s", interval)
+            report = None
+        finally:
+            db.session.remove()
+        if report is not None and (report.handled or once):
+            click.echo(f"mail: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+        if once or stop.is_set():
+            return
+        if report is None or report.handled == 0:
+            stop.wait(interval)

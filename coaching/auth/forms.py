@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import Form
-from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
+from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
@@ -58,10 +58,12 @@ class RegisterForm(_NewPasswordMixin, Form):
     password = _new_password_field(_l("Password"))
     invite = HiddenField(validators=[Length(max=128)])
 
-    def validate_email(self, field: EmailField) -> None:
-        """Emails are unique whatever their letter case."""
-        if email_taken(field.data or ""):
-            raise ValidationError(_l("An account with this email already exists. Sign in or reset your password."))
+
+class ConfirmForm(Form):
+    """Activate an account from the confirmation link: the password chosen when registering."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                             description=_l("The password you chose when you registered."))
 
 
 class LoginForm(Form):

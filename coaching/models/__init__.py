@@ -3,9 +3,12 @@ from .accounts import ROLES, Invite, PasswordReset, User, new_session_token
 from .audit import AuditLog
 from .certificates import Certificate
 from .learning import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt
+from .mail import MAIL_STATUSES, OutboxMail
+from .signup import Registration
 from .types import UTCDateTime, iso_utc, utcnow
 
 __all__ = [
     "ROLES", "User", "PasswordReset", "Invite", "CourseEnrollment", "LessonProgress", "QuizAttempt",
     "AttemptGrant", "Certificate", "AuditLog", "UTCDateTime", "utcnow", "iso_utc", "new_session_token",
+    "OutboxMail", "MAIL_STATUSES", "Registration",
 ]

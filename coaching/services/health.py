@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from .catalog import catalog
+from .mail import backlog
 
 
 def database_ok() -> bool:
@@ -23,3 +24,11 @@ def database_ok() -> bool:
 def published_course_count() -> int:
     """How many courses this server serves."""
     return len(catalog().published_courses())
+
+
+def mail_backlog() -> dict[str, int]:
+    """Mails waiting in the outbox and the age of the oldest (a growing age: the mail worker is not running)."""
+    try:
+        return backlog()
+    finally:
+        db.session.rollback()

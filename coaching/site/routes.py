@@ -19,10 +19,13 @@ from .forms import LanguageForm
 @limiter.exempt
 @public
 def healthz() -> Any:
-    """200 with a JSON body when the app and its database answer, 503 when the database does not."""
+    """200 with a JSON body when the app and its database answer, 503 when the database does not.
+
+    `mail` says how many mails wait in the outbox and how old the oldest is, in seconds (the worker's lag).
+    """
     if not health.database_ok():
         return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok", courses=health.published_course_count())
+    return jsonify(status="ok", database="ok", courses=health.published_course_count(), mail=health.mail_backlog())
 
 
 @bp.post("/language")

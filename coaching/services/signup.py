@@ -1,0 +1,202 @@
+"""Registration with a confirmation link, and forgotten passwords: for an address with or without an account
+the same answer, the same work and a mail - so nobody learns from us who has an account.
+
+Registration hashes the password on both paths and sends one mail: to a new address a confirmation link
+(the account is created when the link is used, with the password of that registration); to a known address
+a note that someone tried to register, with a reset link. An invite bound to the email proves the address:
+the account is created at once. A forgotten-password request writes a reset (known address) or nothing
+(unknown address) and queues one mail either way: the reset link, or "there is no account with this
+address". Mails go out through the outbox (services/mail.py), never inside the request.
+
+Functions add and flush; the view commits.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Invite, Registration, User, utcnow
+from .accounts import (
+    AccountError,
+    claim_invite,
+    create_password_reset,
+    find_user_by_email,
+    hash_password,
+    hash_token,
+    normalize_email,
+    password_matches,
+    password_problem,
+)
+from .db import insert_ignore
+from .mail import send_mail
+
+REGISTRATION_LIFETIME = timedelta(hours=24)
+
+
+def _link(endpoint: str, **values: str) -> str:
+    """An absolute link into the site for a mail (also from a command, outside any request)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["SITE_URL"] + path
+
+
+def _site() -> str:
+    """The site's name as mails call it."""
+    return current_app.config["SITE_NAME"]
+
+
+def _language(user: User | None, fallback: str | None) -> str:
+    """The recipient's language: the account's own, else the language of the request that caused the mail."""
+    languages = current_app.config["LANGUAGES"]
+    for candidate in ((user.language if user else None), fallback):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# --- registration -----------------------------------------------------------------------------------------------
+
+def register(*, email: str, name: str, password: str, language: str | None, invite: Invite | None,
+             mail_language: str | None = None) -> User | None:
+    """Handle a valid registration form. Returns the new User only when an invite bound to this email proves
+    the address (the caller signs them in); otherwise None, and a mail is queued for the address.
+
+    `language` is the account's chosen interface language (None: the browser's); `mail_language` the
+    language of the page the form was sent from, used for mails to an address without a language of its own.
+
+    Raises AccountError: invite_email (the invite is bound to another address), a password rule
+    (too_short, too_long, too_common), invite_invalid (the invite was used in the meantime).
+    """
+    email = normalize_email(email)
+    name = name.strip()
+    if invite is not None and invite.email and email != invite.email:
+        raise AccountError("invite_email")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise AccountError(problem)
+    password_hash = hash_password(password)  # on every path: the same cost whoever owns the address
+    now = utcnow()
+    db.session.execute(delete(Registration).where(Registration.expires_at <= now))
+    existing = find_user_by_email(email)
+    if existing is not None:
+        _mail_already_registered(existing, mail_language or language)
+        return None
+    if invite is not None and invite.email:
+        user = User(email=email, name=name, language=language, password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+        claim_invite(invite, user)
+        return user
+    token = secrets.token_urlsafe(32)
+    db.session.add(Registration(email=email, name=name, password_hash=password_hash, language=language,
+                                invite_id=invite.id if invite else None, token_hash=hash_token(token),
+                                created_at=now, expires_at=now + REGISTRATION_LIFETIME))
+    with force_locale(_language(None, language or mail_language)):
+        body = _("Hello %(name)s,\n\nplease confirm your email address to activate your account at %(site)s. "
+                 "Open this link within 24 hours and sign in with the password you chose:\n\n%(link)s\n\n"
+                 "If you did not register, ignore this message; without confirmation no account is created.",
+                 name=name, site=_site(), link=_link("auth.confirm", token=token))
+        send_mail(email, _("Confirm your email address"), body)
+    db.session.flush()
+    return None
+
+
+def _mail_already_registered(user: User, language: str | None) -> None:
+    """Tell the owner of a known address that someone tried to register with it, with a way back in."""
+    with force_locale(_language(user, language)):
+        if user.active and user.password_hash is not None:
+            token = create_password_reset(user)
+            body = _("Hello %(name)s,\n\nsomeone (perhaps you) tried to create an account at %(site)s with this "
+                     "email address. You already have an account, so nothing was changed.\n\n"
+                     "Sign in here: %(login)s\n\nForgot your password? Choose a new one with this link "
+                     "(valid for one hour):\n\n%(link)s\n\nIf this was not you, ignore this message.",
+                     name=user.name, site=_site(), login=_link("auth.login"),
+                     link=_link("auth.reset_password", token=token))
+        else:
+            body = _("Hello %(name)s,\n\nsomeone (perhaps you) tried to create an account at %(site)s with this "
+                     "email address. There already is an account with it, but it is deactivated: please ask your "
+                     "affiliate manager to reactivate it.\n\nIf this was not you, ignore this message.",
+                     name=user.name, site=_site())
+        send_mail(user.email, _("You already have an account"), body, user_id=user.id)
+    db.session.flush()
+
+
+def find_registration(token: str, *, now: datetime | None = None) -> Registration | None:
+    """The unexpired registration this confirmation link was sent for, or None."""
+    if not token or len(token) > 128:
+        return None
+    registration = db.session.scalar(select(Registration).where(Registration.token_hash == hash_token(token)))
+    if registration is None or registration.expires_at <= (now or utcnow()):
+        return None
+    return registration
+
+
+def confirm_registration(token: str, password: str) -> User:
+    """Create the account of a registration from its link and the password chosen with it.
+
+    Raises AccountError: registration_invalid (unknown, used or expired link), registration_password (not
+    the password of this registration), email_taken (the address got an account meanwhile: the person
+    proved they own it, so saying so tells nothing new), invite_invalid (its invite was used meanwhile).
+    """
+    registration = find_registration(token)
+    if registration is None:
+        raise AccountError("registration_invalid")
+    if not password_matches(registration.password_hash, password):
+        raise AccountError("registration_password")
+    email = registration.email
+    inserted = insert_ignore(User, {"email": email, "name": registration.name, "language": registration.language,
+                                    "password_hash": registration.password_hash, "role": "affiliate",
+                                    "active": True}, conflict=["email"])
+    invite_id = registration.invite_id
+    db.session.execute(delete(Registration).where(Registration.email == email))
+    if not inserted:
+        raise AccountError("email_taken")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if invite_id is not None:
+        invite = db.session.get(Invite, invite_id)
+        if invite is None:
+            raise AccountError("invite_invalid")
+        claim_invite(invite, user)
+    db.session.flush()
+    return user
+
+
+# --- forgotten password -------------------------------------------------------------------------------------------
+
+def request_password_reset(email: str, *, language: str | None) -> User | None:
+    """Queue the answer to "forgot my password" for an address: a reset link when it has an active account,
+    else a mail saying there is none (or that the account is deactivated). Returns the account, if any."""
+    user = find_user_by_email(email)
+    address = normalize_email(email)
+    with force_locale(_language(user, language)):
+        if user is not None and user.active and user.password_hash is not None:
+            token = create_password_reset(user)
+            body = _("Hello %(name)s,\n\nto choose a new password for %(site)s, open this link within one hour:"
+                     "\n\n%(link)s\n\nIf you did not ask for this, ignore this message; your password stays "
+                     "unchanged.", name=user.name, site=_site(), link=_link("auth.reset_password", token=token))
+            send_mail(user.email, _("Reset your password"), body, user_id=user.id)
+        elif user is not None:
+            body = _("Hello %(name)s,\n\nsomeone (perhaps you) asked to reset the password of your account at "
+                     "%(site)s. The account is deactivated: please ask your affiliate manager to reactivate it.\n\n"
+                     "If this was not you, ignore this message.", name=user.name, site=_site())
+            send_mail(user.email, _("Reset your password"), body, user_id=user.id)
+        else:
+            if current_app.config["REGISTRATION"] == "open":
+                way_in = _("To create an account, register here: %(link)s", link=_link("auth.register"))
+            else:
+                way_in = _("To get an account, ask your affiliate manager for an invitation.")
+            body = _("Hello,\n\nsomeone (perhaps you) asked to reset the password for this email address at "
+                     "%(site)s, but there is no account with this address. Perhaps you signed up with another "
+                     "one?\n\n%(way_in)s\n\nIf this was not you, ignore this message.", site=_site(), way_in=way_in)
+            send_mail(address, _("Reset your password"), body)
+    db.session.flush()
+    return user
