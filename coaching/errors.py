@@ -61,7 +61,7 @@ def register_error_handlers(app: Flask) -> None:
             request.query_string = b""
             request.__dict__.pop("args", None)
         reason = reason_text(error.problem)
-        name = (error.name or "")[:60]
+        name = (error.field or "")[:60]
         message = INPUT_MESSAGE % {"name": name, "reason": reason} if name else \
             INPUT_MESSAGE_UNNAMED % {"reason": reason}
         return render_error(400, message)

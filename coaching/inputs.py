@@ -116,9 +116,9 @@ def json_problem(document: Any) -> str | None:
 class InputRefused(BadRequest):
     """A request whose text breaks the input rule: 400, with a message naming where."""
 
-    def __init__(self, where: str, name: str | None, problem: str) -> None:
-        super().__init__(f"{where} {name!r}: {problem}")
-        self.where, self.name, self.problem = where, name, problem
+    def __init__(self, where: str, field: str | None, problem: str) -> None:
+        super().__init__(f"{where} {field!r}: {problem}")
+        self.where, self.field, self.problem = where, field, problem
 
 
 def problems_of_request() -> dict[str, str]:
