@@ -11,7 +11,7 @@ from wtforms import StringField, TextAreaField
 
 from coaching.forms import Form
 from coaching.inputs import text_problem, urlencoded_problems
-from tests.conftest import Auth, csrf_token
+from tests.conftest import csrf_token
 from tests.dbwatch import fingerprint, refused_parameters
 from tests.web.helpers import certificate_id, finish_demo_course
 
@@ -253,9 +253,9 @@ def test_every_form_of_the_app_follows_the_rule():
     """Each form class in coaching derives from coaching.forms.Form (so its fields get the rule)."""
     from flask_wtf import FlaskForm
 
-    import coaching.auth.forms  # noqa: F401
-    import coaching.learn.forms  # noqa: F401
-    import coaching.manage.forms  # noqa: F401
+    import coaching.auth.forms
+    import coaching.learn.forms
+    import coaching.manage.forms
     import coaching.site.forms  # noqa: F401
 
     def subclasses(cls):
