@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import Field
 from wtforms.fields import FileField
 from wtforms.fields.core import UnboundField
@@ -73,6 +75,13 @@ class Form(FlaskForm):
                 if is_multiline(field):
                     field.filters = (*field.filters, lf_line_breaks)
             return field
+
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """Forms read form bodies only. Flask-WTF would take a JSON body as form data, and a JSON string or
+            list there is an exception (a 500): a JSON body makes an empty, invalid submission instead."""
+            if formdata is _Auto and has_request_context() and request.is_json and not request.form:
+                return ImmutableMultiDict() if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
+            return super().wrap_formdata(form, formdata)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Tell the request guard which field names a form will judge (it leaves their problems to us)."""
