@@ -38,8 +38,8 @@ def samples(world: FuzzWorld) -> dict[str, str]:
     seed = world.seed
     return {"course_slug": "demo", "lesson_slug": "headlines", "filename": "images/funnel.svg",
             "attempt_id": str(seed["affiliate"]["attempt"]), "name": seed["affiliate"]["certificate"] + ".pdf",
-            "token": seed["reset_token"], "user_id": str(seed["target"]["id"]), "cert_id": seed["target"]["certificate"],
-            "invite_id": str(seed["invite"])}
+            "token": seed["reset_token"], "user_id": str(seed["target"]["id"]),
+            "cert_id": seed["target"]["certificate"], "invite_id": str(seed["invite"])}
 
 
 def rules(world: FuzzWorld, method: str) -> list[Any]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from coaching import create_app  # noqa: E402
-from coaching.extensions import db  # noqa: E402
-from tests.scale.helpers import USER_AGENT, hidden_value  # noqa: E402
+from coaching import create_app
+from coaching.extensions import db
+from tests.scale.helpers import USER_AGENT, hidden_value
 
 
 def main(email: str, requests: int, ip: str) -> None:
