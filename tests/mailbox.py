@@ -3,6 +3,9 @@
     from tests.mailbox import mails, last_mail, link_in
     mail = last_mail(app, to="aff@example.com")
     path = link_in(mail, "/auth/reset/")      # "/auth/reset/<token>", ready for client.get
+
+Account notices (registration, password reset) get their text from the worker just before sending; `mails`
+writes the text of queued notices first (`services.mail.prepare_notices`, as the worker does), sending nothing.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy import select
 
 from coaching.extensions import db
 from coaching.models import OutboxMail
+from coaching.services.mail import prepare_notices
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,9 @@ class Mail:
 
 
 def mails(app: Any, to: str | None = None) -> list[Mail]:
-    """Every mail in the outbox, oldest first (only those to `to`, when given)."""
+    """Every mail in the outbox, oldest first (only those to `to`, when given); queued notices written first."""
     with app.app_context():
+        prepare_notices(app)
         query = select(OutboxMail).order_by(OutboxMail.id)
         if to is not None:
             query = query.where(OutboxMail.recipient == to)

@@ -16,7 +16,8 @@ class OutboxMail(db.Model):
     """One plain-text mail. Requests add it (`services.mail.send_mail`); `flask mail worker` sends it.
 
     `body` is set while the mail is pending and purged once it was sent or given up on: the row keeps
-    recipient, subject and times as the record that it went out.
+    recipient, subject and times as the record that it went out. A row with a `kind` is a notice whose
+    text the worker writes before sending it (services/mail.py `queue_notice`), in `language`.
     """
 
     __tablename__ = "mail_outbox"
@@ -27,6 +28,8 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str | None] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

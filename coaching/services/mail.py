@@ -1,8 +1,10 @@
 """Outgoing mail through the outbox: requests queue a row, `flask mail worker` sends it (SMTP, file or log).
 
 `send_mail` is the one way the app sends mail. It only adds a row to `mail_outbox` in the caller's
-transaction, so a request never waits for a mail server (its timing says nothing about who has an
-account) and a mail leaves only if the transaction that wanted it commits. The worker claims due rows,
+transaction, so a request never waits for a mail server and a mail leaves only if the transaction that
+wanted it commits. `queue_notice` queues a mail whose text the worker writes just before sending it, with a
+renderer a service registered (`register_notice`): the account mails use it, so that the request neither
+looks up nor writes anything that depends on whether the address has an account. The worker claims due rows,
 sends each outside any transaction, and records the outcome: sent (the body is purged, the row stays as
 the record for MAIL_KEEP_DAYS), or a retry with exponential backoff, or after MAIL_MAX_ATTEMPTS "failed"
 (body purged, an error logged without the body). A worker that dies mid-send leaves the row claimed for
@@ -13,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select, update
@@ -42,6 +45,34 @@ def send_mail(to: str, subject: str, body: str, *, user_id: int | None = None) -
     now = utcnow()
     db.session.add(OutboxMail(recipient=to, subject=subject[:300], body=body, user_id=user_id, status="pending",
                               created_at=now, next_attempt_at=now, attempts=0))
+
+
+class Notice(NamedTuple):
+    """What a notice renderer decided: the mail's subject and body, and the account it went to (if any)."""
+
+    subject: str
+    body: str
+    user_id: int | None
+
+
+NOTICES: dict[str, Callable[[OutboxMail], Notice | None]] = {}
+
+
+def register_notice(kind: str) -> Callable[[Callable[[OutboxMail], Notice | None]], Any]:
+    """Decorator: the function that writes a notice of this kind at send time (None: send nothing)."""
+    def decorate(render: Callable[[OutboxMail], Notice | None]) -> Any:
+        NOTICES[kind] = render
+        return render
+    return decorate
+
+
+def queue_notice(kind: str, to: str, *, language: str | None, subject: str = "", body: str | None = None) -> None:
+    """Queue a mail whose final text the worker writes (`subject`/`body`: a draft the renderer may keep)."""
+    if kind not in NOTICES:
+        raise ValueError(f"no renderer for notice kind {kind!r}")
+    now = utcnow()
+    db.session.add(OutboxMail(recipient=to, subject=subject[:300], body=body, kind=kind, language=language,
+                              status="pending", created_at=now, next_attempt_at=now, attempts=0))
 
 
 def recipient_hash(recipient: str) -> str:
@@ -145,11 +176,50 @@ class Delivery:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    prepared: int = 0
 
     @property
     def handled(self) -> int:
         """Mails this pass took."""
         return self.sent + self.retrying + self.failed
+
+
+def prepare_notices(app: Any, *, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Write the text of due notices (each in its own transaction, claimed so that one worker writes it);
+    how many were written. A renderer that fails counts as a failed attempt of that mail."""
+    ids = list(db.session.scalars(select(OutboxMail.id).where(
+        OutboxMail.status == "pending", OutboxMail.kind.is_not(None), OutboxMail.next_attempt_at <= (now or utcnow()))
+        .order_by(OutboxMail.id).limit(limit)))
+    db.session.rollback()
+    written = 0
+    for mail_id in ids:
+        try:
+            written += _prepare(app, mail_id)
+        except Exception as error:  # a renderer's failure is retried like a failed send
+            db.session.rollback()
+            mail = _claim(mail_id, now or utcnow(), notices=True)
+            if mail is not None:
+                _finish(mail, error, app.config["MAIL_MAX_ATTEMPTS"])
+    return written
+
+
+def _prepare(app: Any, mail_id: int) -> int:
+    """Write one notice: take its kind away (only one worker wins), render, store subject and body."""
+    begin_write()
+    mail = db.session.get(OutboxMail, mail_id)
+    kind = mail.kind if mail is not None else None
+    if kind is None or db.session.execute(update(OutboxMail).where(
+            OutboxMail.id == mail_id, OutboxMail.kind == kind).values(kind=None)).rowcount != 1:
+        db.session.rollback()
+        return 0
+    with app.test_request_context(base_url=app.config["SITE_URL"]):
+        notice = NOTICES[kind](mail)
+    if notice is None:
+        db.session.delete(mail)
+    else:
+        mail.subject, mail.body, mail.user_id = notice.subject[:300], notice.body, notice.user_id
+    db.session.commit()
+    return 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -158,20 +228,21 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _due_ids(now: datetime, limit: int) -> list[int]:
-    """Pending mails whose time has come, oldest first."""
+    """Pending mails (with their text written) whose time has come, oldest first."""
     ids = list(db.session.scalars(select(OutboxMail.id).where(
-        OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
+        OutboxMail.status == "pending", OutboxMail.kind.is_(None), OutboxMail.next_attempt_at <= now)
         .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)))
     db.session.rollback()  # end the read transaction before claiming
     return ids
 
 
-def _claim(mail_id: int, now: datetime) -> Claimed | None:
+def _claim(mail_id: int, now: datetime, *, notices: bool = False) -> Claimed | None:
     """Take one mail for sending (a conditional update: of two workers only one wins); committed."""
     begin_write()
     claimed = db.session.execute(
         update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == "pending",
-                                 OutboxMail.next_attempt_at <= now)
+                                 OutboxMail.next_attempt_at <= now,
+                                 OutboxMail.kind.is_not(None) if notices else OutboxMail.kind.is_(None))
         .values(next_attempt_at=now + LEASE, attempts=OutboxMail.attempts + 1)
     ).rowcount
     if claimed != 1:
@@ -214,7 +285,7 @@ def deliver_due(app: Any, *, now: datetime | None = None, limit: int = BATCH) ->
     """Send the mails that are due (at most `limit`), each in its own claim; what happened."""
     backend = backend_for(app)
     max_attempts = app.config["MAIL_MAX_ATTEMPTS"]
-    report = Delivery()
+    report = Delivery(prepared=prepare_notices(app, now=now, limit=limit))
     for mail_id in _due_ids(now or utcnow(), limit):
         mail = _claim(mail_id, now or utcnow())
         if mail is None:

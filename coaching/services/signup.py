@@ -1,14 +1,17 @@
-"""Registration with a confirmation link, and forgotten passwords: for an address with or without an account
-the same answer, the same work and a mail - so nobody learns from us who has an account.
+"""Registration with a confirmation link, and forgotten passwords: the request does the same work whether or
+not the email has an account - it never even looks - and the mail worker decides what the mail says.
 
-Registration hashes the password on both paths and sends one mail: to a new address a confirmation link
-(the account is created when the link is used, with the password of that registration); to a known address
-a note that someone tried to register, with a reset link. An invite bound to the email proves the address:
-the account is created at once. A forgotten-password request writes a reset (known address) or nothing
-(unknown address) and queues one mail either way: the reset link, or "there is no account with this
-address". Mails go out through the outbox (services/mail.py), never inside the request.
+Registration (a valid form): hash the password, store a pending registration, queue a "registration" notice
+carrying the confirmation link. The worker sends that link to a new address; to an address that has an
+account it sends instead a note that someone tried to register, with a reset link (and drops the pending
+registration). The account is created when the link is used, with the password of that registration.
+An invite bound to the email proves the address: the account is created at once (when the address has
+none yet; otherwise the usual mail goes out).
 
-Functions add and flush; the view commits.
+Forgotten password: queue a "password_reset" notice. The worker sends a reset link to an active account,
+a note to a deactivated one, or "there is no account with this address".
+
+Functions add and flush; the view commits. The notice renderers run in the worker (services/mail.py).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Invite, Registration, User, utcnow
+from ..models import Invite, OutboxMail, Registration, User, utcnow
 from .accounts import (
     AccountError,
     claim_invite,
@@ -34,13 +37,13 @@ from .accounts import (
     password_problem,
 )
 from .db import insert_ignore
-from .mail import send_mail
+from .mail import Notice, queue_notice, register_notice
 
 REGISTRATION_LIFETIME = timedelta(hours=24)
 
 
 def _link(endpoint: str, **values: str) -> str:
-    """An absolute link into the site for a mail (also from a command, outside any request)."""
+    """An absolute link into the site for a mail (also in the worker, outside any request)."""
     if has_request_context():
         path = url_for(endpoint, **values)
     else:
@@ -68,11 +71,10 @@ def _language(user: User | None, fallback: str | None) -> str:
 def register(*, email: str, name: str, password: str, language: str | None, invite: Invite | None,
              mail_language: str | None = None) -> User | None:
     """Handle a valid registration form. Returns the new User only when an invite bound to this email proves
-    the address (the caller signs them in); otherwise None, and a mail is queued for the address.
+    the address and it has no account yet (the caller signs them in); otherwise None: a notice is queued.
 
     `language` is the account's chosen interface language (None: the browser's); `mail_language` the
-    language of the page the form was sent from, used for mails to an address without a language of its own.
-
+    language of the page the form was sent from, for mails to an address without a language of its own.
     Raises AccountError: invite_email (the invite is bound to another address), a password rule
     (too_short, too_long, too_common), invite_invalid (the invite was used in the meantime).
     """
@@ -83,51 +85,53 @@ def register(*, email: str, name: str, password: str, language: str | None, invi
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise AccountError(problem)
-    password_hash = hash_password(password)  # on every path: the same cost whoever owns the address
+    password_hash = hash_password(password)
     now = utcnow()
     db.session.execute(delete(Registration).where(Registration.expires_at <= now))
-    existing = find_user_by_email(email)
-    if existing is not None:
-        _mail_already_registered(existing, mail_language or language)
-        return None
-    if invite is not None and invite.email:
-        user = User(email=email, name=name, language=language, password_hash=password_hash)
-        db.session.add(user)
-        db.session.flush()
+    if invite is not None and invite.email and insert_ignore(
+            User, {"email": email, "name": name, "language": language, "password_hash": password_hash,
+                   "role": "affiliate", "active": True}, conflict=["email"]):
+        user = db.session.scalar(select(User).where(User.email == email))
         claim_invite(invite, user)
         return user
     token = secrets.token_urlsafe(32)
     db.session.add(Registration(email=email, name=name, password_hash=password_hash, language=language,
                                 invite_id=invite.id if invite else None, token_hash=hash_token(token),
                                 created_at=now, expires_at=now + REGISTRATION_LIFETIME))
-    with force_locale(_language(None, language or mail_language)):
+    mail_language = _language(None, language or mail_language)
+    with force_locale(mail_language):
         body = _("Hello %(name)s,\n\nplease confirm your email address to activate your account at %(site)s. "
                  "Open this link within 24 hours and sign in with the password you chose:\n\n%(link)s\n\n"
                  "If you did not register, ignore this message; without confirmation no account is created.",
                  name=name, site=_site(), link=_link("auth.confirm", token=token))
-        send_mail(email, _("Confirm your email address"), body)
+        queue_notice("registration", email, language=mail_language, subject=_("Confirm your email address"),
+                     body=body)
     db.session.flush()
     return None
 
 
-def _mail_already_registered(user: User, language: str | None) -> None:
-    """Tell the owner of a known address that someone tried to register with it, with a way back in."""
-    with force_locale(_language(user, language)):
+@register_notice("registration")
+def _registration_notice(mail: OutboxMail) -> Notice | None:
+    """At send time: the confirmation link for a new address; for an address with an account, a note that
+    someone tried to register (with a reset link), and its pending registrations go."""
+    user = find_user_by_email(mail.recipient)
+    if user is None:
+        return Notice(mail.subject, mail.body or "", None)
+    db.session.execute(delete(Registration).where(Registration.email == user.email))
+    with force_locale(_language(user, mail.language)):
         if user.active and user.password_hash is not None:
-            token = create_password_reset(user)
             body = _("Hello %(name)s,\n\nsomeone (perhaps you) tried to create an account at %(site)s with this "
                      "email address. You already have an account, so nothing was changed.\n\n"
                      "Sign in here: %(login)s\n\nForgot your password? Choose a new one with this link "
                      "(valid for one hour):\n\n%(link)s\n\nIf this was not you, ignore this message.",
                      name=user.name, site=_site(), login=_link("auth.login"),
-                     link=_link("auth.reset_password", token=token))
+                     link=_link("auth.reset_password", token=create_password_reset(user)))
         else:
             body = _("Hello %(name)s,\n\nsomeone (perhaps you) tried to create an account at %(site)s with this "
                      "email address. There already is an account with it, but it is deactivated: please ask your "
                      "affiliate manager to reactivate it.\n\nIf this was not you, ignore this message.",
                      name=user.name, site=_site())
-        send_mail(user.email, _("You already have an account"), body, user_id=user.id)
-    db.session.flush()
+        return Notice(_("You already have an account"), body, user.id)
 
 
 def find_registration(token: str, *, now: datetime | None = None) -> Registration | None:
@@ -172,31 +176,34 @@ def confirm_registration(token: str, password: str) -> User:
 
 # --- forgotten password -------------------------------------------------------------------------------------------
 
-def request_password_reset(email: str, *, language: str | None) -> User | None:
-    """Queue the answer to "forgot my password" for an address: a reset link when it has an active account,
-    else a mail saying there is none (or that the account is deactivated). Returns the account, if any."""
-    user = find_user_by_email(email)
-    address = normalize_email(email)
-    with force_locale(_language(user, language)):
+def request_password_reset(email: str, *, language: str | None) -> None:
+    """Queue the answer to "forgot my password" for an address; the worker writes it (see the notice below)."""
+    queue_notice("password_reset", normalize_email(email), language=_language(None, language))
+    db.session.flush()
+
+
+@register_notice("password_reset")
+def _password_reset_notice(mail: OutboxMail) -> Notice | None:
+    """At send time: a reset link for an active account, a note for a deactivated one, else "no account"."""
+    user = find_user_by_email(mail.recipient)
+    with force_locale(_language(user, mail.language)):
+        subject = _("Reset your password")
         if user is not None and user.active and user.password_hash is not None:
-            token = create_password_reset(user)
             body = _("Hello %(name)s,\n\nto choose a new password for %(site)s, open this link within one hour:"
                      "\n\n%(link)s\n\nIf you did not ask for this, ignore this message; your password stays "
-                     "unchanged.", name=user.name, site=_site(), link=_link("auth.reset_password", token=token))
-            send_mail(user.email, _("Reset your password"), body, user_id=user.id)
-        elif user is not None:
+                     "unchanged.", name=user.name, site=_site(),
+                     link=_link("auth.reset_password", token=create_password_reset(user)))
+            return Notice(subject, body, user.id)
+        if user is not None:
             body = _("Hello %(name)s,\n\nsomeone (perhaps you) asked to reset the password of your account at "
                      "%(site)s. The account is deactivated: please ask your affiliate manager to reactivate it.\n\n"
                      "If this was not you, ignore this message.", name=user.name, site=_site())
-            send_mail(user.email, _("Reset your password"), body, user_id=user.id)
+            return Notice(subject, body, user.id)
+        if current_app.config["REGISTRATION"] == "open":
+            way_in = _("To create an account, register here: %(link)s", link=_link("auth.register"))
         else:
-            if current_app.config["REGISTRATION"] == "open":
-                way_in = _("To create an account, register here: %(link)s", link=_link("auth.register"))
-            else:
-                way_in = _("To get an account, ask your affiliate manager for an invitation.")
-            body = _("Hello,\n\nsomeone (perhaps you) asked to reset the password for this email address at "
-                     "%(site)s, but there is no account with this address. Perhaps you signed up with another "
-                     "one?\n\n%(way_in)s\n\nIf this was not you, ignore this message.", site=_site(), way_in=way_in)
-            send_mail(address, _("Reset your password"), body)
-    db.session.flush()
-    return user
+            way_in = _("To get an account, ask your affiliate manager for an invitation.")
+        body = _("Hello,\n\nsomeone (perhaps you) asked to reset the password for this email address at "
+                 "%(site)s, but there is no account with this address. Perhaps you signed up with another "
+                 "one?\n\n%(way_in)s\n\nIf this was not you, ignore this message.", site=_site(), way_in=way_in)
+        return Notice(subject, body, None)

@@ -26,6 +26,8 @@ def upgrade():
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=True),
+    sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('status', sa.String(length=10), server_default='pending', nullable=False),
     sa.Column('created_at', coaching.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', coaching.models.UTCDateTime(timezone=True), nullable=False),

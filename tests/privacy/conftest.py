@@ -8,6 +8,7 @@ import pytest
 from coaching.extensions import db
 from coaching.models import User
 from coaching.services import accounts, audit, quizzes, signup
+from coaching.services.mail import prepare_notices
 from tests.privacy.helpers import WRONG_TEXT
 from tests.web.helpers import answers, certificate_id, finish_demo_course, read_quiz, submit
 
@@ -32,4 +33,5 @@ def rich(app: Any, client: Any, logged_in: Any, manager: Any) -> dict[str, Any]:
         quizzes.grant_attempt(user.id, "demo", "headlines", boss)
         audit.record(boss, "attempt_granted", "user", user.id, course="demo", lesson="headlines")
         db.session.commit()
+        prepare_notices(app)  # the worker writes the reset (a reset row and the mail to the person)
         return {"user_id": user.id, "manager_id": boss.id, "certificate": cert, "invite_id": invite.id}

@@ -175,7 +175,8 @@ def test_log_lines_cannot_be_forged(app, client, auth, make_user, caplog):
     make_user(email="eve@example.com", name=forged, password="a good passphrase")
     with caplog.at_level(logging.INFO, logger="coaching.events"):
         assert auth.login(email="eve@example.com", password="a good passphrase").status_code == 302
-        assert auth.post("/auth/profile", {"name": forged, "language": ""}, token_from="/auth/profile").status_code == 400
+        refused = auth.post("/auth/profile", {"name": forged, "language": ""}, token_from="/auth/profile")
+        assert refused.status_code == 400
         auth.logout()
         assert auth.login(email="eve@example.com", password="wrong password").status_code == 400
     messages = [r.getMessage() for r in caplog.records if r.name == "coaching.events"]

@@ -301,3 +301,41 @@ def test_mails_from_one_ip_are_limited(app_factory):
     auth = Auth(app.test_client())
     statuses = [auth.post("/auth/forgot", {"email": f"n{i}@example.com"}).status_code for i in range(4)]
     assert statuses == [302, 302, 302, 429] and len(mails(app)) == 3
+
+
+# --- the same work, statement for statement --------------------------------------------------------------------
+
+def statements_of(app, send) -> list[str]:
+    """The SQL statements (text only) a request sent."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, _parameters, _context, _many):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        send()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return seen
+
+
+@pytest.mark.parametrize("path, form", [
+    ("/auth/forgot", {}),
+    ("/auth/register", {"name": "Same Work", "password": PASSWORD}),
+])
+def test_requests_send_the_same_statements_for_known_and_unknown_emails(app, affiliate, path, form):
+    """The request never looks the address up: a known and an unknown email cause the very same SQL statements
+    (the worker decides later what the mail says)."""
+    known, unknown = Auth(app.test_client()), Auth(app.test_client())
+    tokens = {id(a): a.token(path) for a in (known, unknown)}
+    runs = {}
+    for auth, email in ((known, "aff@example.com"), (unknown, "nobody@example.com")):
+        runs[email] = statements_of(app, lambda a=auth, e=email: a.client.post(
+            path, data={"csrf_token": tokens[id(a)], "email": e, **form}))
+    assert runs["aff@example.com"] == runs["nobody@example.com"]
+    assert not any("FROM users" in statement for statement in runs["aff@example.com"])
