@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
+PORT ?= 5000
 
 .PHONY: run test test-sqlite test-postgres bench lint translations messages install install-dev clean
 
@@ -26,11 +27,15 @@ translations: $(VENV)/.runtime
 	@if ls coaching/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q compile -d coaching/translations; fi
 
+# The web server and the mail worker side by side; Ctrl+C stops both (the trap ends the worker).
+# Development mails (MAIL_BACKEND=file) land in instance/mail/*.eml: confirmation and reset links are there.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask users demo
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Serving on http://127.0.0.1:$(PORT) with the mail worker; mails in instance/mail/  (Ctrl+C stops both)"
+	@$(BIN)/flask mail worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev
