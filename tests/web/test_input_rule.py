@@ -92,6 +92,28 @@ def test_revoke_reason_with_nul_is_400(app, manager_client, certified):
     assert manager_client.get(f"/verify/{cert_id}.json").json["status"] == "valid"
 
 
+def test_malformed_email_runs_no_query(app, client, affiliate):
+    """Validators that query run only after the format checks pass: a malformed email on registration and on
+    forgot-password reaches no table."""
+    from sqlalchemy import event
+
+    from coaching.extensions import db
+
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for path in ("/auth/register", "/auth/forgot"):
+            response = post_raw(client, path, path, {"name": "N", "password": "a long enough passphrase"},
+                                "email=not-an-email")
+            assert response.status_code == 400
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert not [s for s in seen if "users" in s or "registrations" in s or "mail_outbox" in s], seen
+
+
 # --- each kind of refused text, in each place -------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw, reason", [
