@@ -94,7 +94,8 @@ def users_reset_link(email: str) -> None:
 
 @users_cli.command("demo")
 def users_demo() -> None:
-    """Create the development demo accounts (never in production); passwords are printed once."""
+    """Create the development demo accounts (never in production), ready to sign in (no confirmation mail);
+    passwords are printed once."""
     from .services.accounts import create_user, find_user_by_email
 
     if current_app.config.get("PRODUCTION") or not current_app.config.get("DEMO_ACCOUNTS"):
@@ -183,8 +184,12 @@ def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
 @click.option("--once", is_flag=True, help="One pass over the due mails, then exit (for cron or tests).")
 @click.option("--interval", type=float, help="Seconds between passes (default MAIL_WORKER_INTERVAL).")
 def mail_worker(once: bool, interval: float | None) -> None:
-    """Send the outbox's due mails through MAIL_BACKEND, retrying failures with backoff; stops on Ctrl+C/SIGTERM."""
+    """Send the outbox's due mails through MAIL_BACKEND, retrying failures with backoff; stops on Ctrl+C/SIGTERM.
+
+    Each pass also deletes the records of mails sent more than MAIL_KEEP_DAYS ago and expired registrations.
+    """
     from .services.mail import deliver_due, purge_records
+    from .services.signup import purge_expired_registrations
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     interval = interval if interval is not None else app.config["MAIL_WORKER_INTERVAL"]
@@ -197,6 +202,8 @@ def mail_worker(once: bool, interval: float | None) -> None:
         try:
             report = deliver_due(app)
             purge_records(app.config["MAIL_KEEP_DAYS"])
+            purge_expired_registrations()
+            db.session.commit()
         except Exception:
             if once:
                 raise

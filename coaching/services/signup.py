@@ -87,7 +87,7 @@ def register(*, email: str, name: str, password: str, language: str | None, invi
         raise AccountError(problem)
     password_hash = hash_password(password)
     now = utcnow()
-    db.session.execute(delete(Registration).where(Registration.expires_at <= now))
+    purge_expired_registrations(now)
     if invite is not None and invite.email and insert_ignore(
             User, {"email": email, "name": name, "language": language, "password_hash": password_hash,
                    "role": "affiliate", "active": True}, conflict=["email"]):
@@ -132,6 +132,11 @@ def _registration_notice(mail: OutboxMail) -> Notice | None:
                      "affiliate manager to reactivate it.\n\nIf this was not you, ignore this message.",
                      name=user.name, site=_site())
         return Notice(_("You already have an account"), body, user.id)
+
+
+def purge_expired_registrations(now: datetime | None = None) -> int:
+    """Delete registrations whose link expired (what people entered is kept no longer than that); how many."""
+    return db.session.execute(delete(Registration).where(Registration.expires_at <= (now or utcnow()))).rowcount
 
 
 def find_registration(token: str, *, now: datetime | None = None) -> Registration | None:

@@ -291,3 +291,16 @@ def test_user_id_links_mail_to_the_person(app, make_user):
     assert last_mail(app).user_id == user.id
     with app.app_context():
         assert db.session.get(User, user.id) is not None
+
+
+def test_worker_pass_removes_expired_registrations(app, auth):
+    """What someone entered when registering is kept no longer than the link's 24 hours: the worker removes it."""
+    from coaching.models import Registration
+
+    auth.register(email="late@example.com")
+    with app.app_context():
+        db.session.execute(update(Registration).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    run_worker(app)
+    with app.app_context():
+        assert db.session.scalars(select(Registration)).all() == []
