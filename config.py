@@ -85,15 +85,21 @@ class Config:
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)  # argon2id, RFC 9106 low-memory profile
     ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 65536)
 
-    # Mail for password resets. MAIL_BACKEND: "smtp" (MAIL_SERVER), "log" or "file". Production refuses to start
-    # with neither a MAIL_SERVER nor an explicit MAIL_BACKEND=log/file (reset mails would vanish).
+    # Mail leaves through the outbox table, drained by `flask mail worker` (which `make run` starts).
+    # MAIL_BACKEND: smtp (MAIL_SERVER...), file (each mail as a .eml file under instance/mail/, for
+    # development: reset and confirmation links are found there) or log (recipient hash and subject only).
+    # Production refuses to serve with neither a MAIL_SERVER nor an explicit MAIL_BACKEND=log/file (mails would
+    # vanish); see coaching/startup.py.
     MAIL_SERVER = _env("MAIL_SERVER")
-    MAIL_BACKEND = _env("MAIL_BACKEND") or ("smtp" if MAIL_SERVER or PRODUCTION else "log")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
     MAIL_USERNAME = _env("MAIL_USERNAME")
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env("MAIL_USE_TLS", "true") == "true"
     MAIL_SENDER = _env("MAIL_SENDER", "no-reply@localhost")
+    MAIL_BACKEND = _env("MAIL_BACKEND") or ("smtp" if MAIL_SERVER or PRODUCTION else "file")
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is marked failed (and logged)
+    MAIL_KEEP_DAYS = _env_int("MAIL_KEEP_DAYS", 30)  # the record of a sent mail (no body) is kept this long
+    MAIL_WORKER_INTERVAL = float(_env("MAIL_WORKER_INTERVAL", "5") or 5)  # seconds between outbox polls
 
     # Sessions and cookies (SECURITY.md: HttpOnly, SameSite=Lax, Secure in production, short remember).
     SESSION_COOKIE_NAME = "coaching_session"
@@ -128,6 +134,9 @@ class Config:
     DATABASE_RETRY_AFTER_SECONDS = _env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
     LOGIN_FAILURES_PER_MINUTE = _env_int("LOGIN_FAILURES_PER_MINUTE", 10)
     VERIFY_UPLOADS_PER_MINUTE = _env_int("VERIFY_UPLOADS_PER_MINUTE", 20)  # certificate files checked on /verify
+    # Registrations and reset requests (each sends a mail): per address and per IP, counted for an hour.
+    ACCOUNT_MAILS_PER_HOUR = _env_int("ACCOUNT_MAILS_PER_HOUR", 5)
+    ACCOUNT_MAILS_PER_IP_PER_HOUR = _env_int("ACCOUNT_MAILS_PER_IP_PER_HOUR", 20)
     RATELIMIT_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -141,7 +150,7 @@ class Config:
 
 
 class TestConfig(Config):
-    """Per-test settings: the fixtures set the database, content and key paths; mail goes to an outbox."""
+    """Per-test settings: the fixtures set the database, content and key paths; mail stays in the outbox table."""
 
     TESTING = True
     PRODUCTION = False

@@ -2,6 +2,8 @@
 
     python -m bench [--seconds 10] [--connections 16] [--affiliates 10000] [--no-postgres] [--output FILE]
 
+The last rows time forgot-password and registration for a known against an unknown email (bench/accounts.py).
+
 Runs on SQLite, then on PostgreSQL when one is available (see bench/pg.py). Figures: docs/performance.md.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from bench import credentials, load
+from bench import accounts, credentials, load
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
@@ -44,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--status-certificates", type=int, default=100_000,
                         help="certificates in the status list figure")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--account-requests", type=int, default=50,
+                        help="requests per median in the known/unknown email timing")
     parser.add_argument("--output", type=Path, help="also write the table (and the machine) to this file")
     return parser.parse_args(argv)
 
@@ -247,6 +251,8 @@ def bench_database(name: str, url: str, tmp: Path, content: Path, args: argparse
     print(f"== {name}: certificate upload check and status list ({args.status_certificates:,} certificates)",
           flush=True)
     figures.update(credentials.measure(url, tmp / name / "credentials", certificates=args.status_certificates))
+    print(f"== {name}: forgot-password and registration, known vs unknown email", flush=True)
+    figures.update(accounts.measure(stack.server.database_url, stack.server.root, args.account_requests))
     return figures
 
 
@@ -258,7 +264,7 @@ def fmt(value: Any, kind: str) -> str:
         return value
     if isinstance(value, load.Result):
         return {"rps": f"{value.rps:,.0f}", "p99": f"{value.p99_ms:,.0f} ms", "fail": f"{value.failures}"}[kind]
-    return f"{value:,.2f}" if kind == "ratio" else f"{value:,.0f}" if kind == "int" else f"{value:,.1f}"
+    return f"{value:,.2f}" if kind in ("ratio", "ms2") else f"{value:,.0f}" if kind == "int" else f"{value:,.1f}"
 
 
 def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: str) -> str:
@@ -290,6 +296,7 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
         (f"status list of {sq.get('status list certificates', 0):,} certificates, GET /credentials/status/0, "
          "median ms", "status list route ms", "ms", "1 % revoked, 0.1 % withdrawn; built per request"),
         ("status list size (signed VC-JWT), bytes", "status list bytes", "int", "encodedList about half of it"),
+        *((label, key, "ms2", note) for label, key, note in accounts.ROWS),
     ]
     for figures in (sq, pg or {}):
         if "quiz" in figures:

@@ -16,6 +16,7 @@ from config import BASE_DIR, Config
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import BADGE_LABELS, select_language
+from .inputs import install_input_guard
 from .logs import configure_logging
 from .services.db import database_unavailable
 from .startup import check_settings
@@ -158,7 +159,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _configure_security(app: Flask) -> None:
-    """Security headers on every response; writes take SQLite's write lock first."""
+    """The input rule first of all; security headers on every response; writes take SQLite's write lock first."""
+    install_input_guard(app)
 
     @app.before_request
     def _begin_write_transaction() -> None:

@@ -1,10 +1,13 @@
-"""Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask db backup`."""
+"""Command-line interface: `flask content ...`, `flask users ...`, `flask credentials ...`, `flask mail ...`,
+`flask db backup`."""
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,6 +23,7 @@ from .routing import external_url
 content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates; verify a certificate.")
+mail_cli = AppGroup("mail", help="Send the mails waiting in the outbox.")
 
 
 @content_cli.command("check")
@@ -92,7 +96,8 @@ def users_reset_link(email: str) -> None:
 
 @users_cli.command("demo")
 def users_demo() -> None:
-    """Create the development demo accounts (never in production); passwords are printed once."""
+    """Create the development demo accounts (never in production), ready to sign in (no confirmation mail);
+    passwords are printed once."""
     from .services.accounts import create_user, find_user_by_email
 
     if current_app.config.get("PRODUCTION") or not current_app.config.get("DEMO_ACCOUNTS"):
@@ -234,6 +239,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(credentials_cli)
+    app.cli.add_command(mail_cli)
 
 
 @users_cli.command("purge-inactive")
@@ -258,3 +264,42 @@ def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
     certificates = sum(s.certificates_affected for s in summaries)
     choice = "withdrawn" if withdraw_certificates else "kept verifiable"
     click.echo(f"Deleted {len(summaries)} account(s); {certificates} certificate(s) {choice}.")
+
+
+@mail_cli.command("worker")
+@click.option("--once", is_flag=True, help="One pass over the due mails, then exit (for cron or tests).")
+@click.option("--interval", type=float, help="Seconds between passes (default MAIL_WORKER_INTERVAL).")
+def mail_worker(once: bool, interval: float | None) -> None:
+    """Send the outbox's due mails through MAIL_BACKEND, retrying failures with backoff; stops on Ctrl+C/SIGTERM.
+
+    Each pass also deletes the records of mails sent more than MAIL_KEEP_DAYS ago and expired registrations.
+    """
+    from .services.mail import deliver_due, purge_records
+    from .services.signup import purge_expired_registrations
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = interval if interval is not None else app.config["MAIL_WORKER_INTERVAL"]
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_args: stop.set())
+        click.echo(f"mail worker: MAIL_BACKEND={app.config['MAIL_BACKEND']}, every {interval:g} s (Ctrl+C stops)")
+    while True:
+        try:
+            report = deliver_due(app)
+            purge_records(app.config["MAIL_KEEP_DAYS"])
+            purge_expired_registrations()
+            db.session.commit()
+        except Exception:
+            if once:
+                raise
+            app.logger.exception("mail worker: pass failed; trying again in %g s", interval)
+            report = None
+        finally:
+            db.session.remove()
+        if report is not None and (report.handled or once):
+            click.echo(f"mail: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+        if once or stop.is_set():
+            return
+        if report is None or report.handled == 0:
+            stop.wait(interval)

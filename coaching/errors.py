@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .inputs import InputRefused, reason_text
 from .logs import log_event, redact_url
 from .services.db import database_unavailable
 
@@ -33,6 +34,9 @@ ANSWERS_KEPT_MESSAGE = _l("The database is not answering for a moment, so your a
 # POST endpoints whose form can be sent again from the 503 page as it was (no password among the fields).
 RESUBMITTABLE = frozenset({"learn.submit_quiz", "learn.complete"})
 SECRET_FIELDS = ("password", "confirm", "current_password")
+INPUT_MESSAGE = _l("“%(name)s” contains characters that are not allowed: %(reason)s. Please remove them and try again.")
+INPUT_MESSAGE_UNNAMED = _l("The request contains characters that are not allowed: %(reason)s. "
+                           "Please remove them and try again.")
 CSRF_MESSAGE = _l("Your form expired or was sent from another page. Please reload the page and submit it again.")
 
 
@@ -105,6 +109,18 @@ def register_error_handlers(app: Flask) -> None:
     def _csrf(error: CSRFError) -> Any:
         log_event("csrf_failure", path=request.path, reason=error.description)
         return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(InputRefused)
+    def _input(error: InputRefused) -> Any:
+        log_event("input_refused", path=request.path, where=error.where, problem=error.problem)
+        if error.where == "query":  # the page must not read (or echo) the refused query string again
+            request.query_string = b""
+            request.__dict__.pop("args", None)
+        reason = reason_text(error.problem)
+        name = (error.field or "")[:60]
+        message = INPUT_MESSAGE % {"name": name, "reason": reason} if name else \
+            INPUT_MESSAGE_UNNAMED % {"reason": reason}
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

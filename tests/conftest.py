@@ -163,8 +163,22 @@ class Auth:
 
     def register(self, name: str = "Ada Affiliate", email: str = "new@example.com",
                  password: str = "a long enough passphrase") -> Any:
-        """Register through the form."""
+        """Register through the form (an open registration answers with "check your inbox")."""
         return self.post("/auth/register", {"name": name, "email": email, "password": password})
+
+    def confirm(self, email: str = "new@example.com", password: str = "a long enough passphrase") -> Any:
+        """Open the confirmation link mailed to `email` and activate the account with its password."""
+        from tests.mailbox import last_mail, link_in
+
+        path = link_in(last_mail(self.client.application, to=email.strip().lower()), "/auth/confirm/")
+        return self.post(path, {"password": password})
+
+    def register_and_confirm(self, name: str = "Ada Affiliate", email: str = "new@example.com",
+                             password: str = "a long enough passphrase") -> Any:
+        """Register, then confirm through the mailed link: the new account is signed in."""
+        response = self.register(name, email, password)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return self.confirm(email, password)
 
     def logout(self) -> Any:
         """Sign out (POST with CSRF)."""

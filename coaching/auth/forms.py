@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, email_taken, password_problem
+from ..forms import Form
+from ..services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
@@ -50,7 +50,7 @@ class _NewPasswordMixin:
             raise ValidationError(PASSWORD_MESSAGES[problem])
 
 
-class RegisterForm(_NewPasswordMixin, FlaskForm):
+class RegisterForm(_NewPasswordMixin, Form):
     """Create an affiliate account."""
 
     name = _name_field()
@@ -58,13 +58,15 @@ class RegisterForm(_NewPasswordMixin, FlaskForm):
     password = _new_password_field(_l("Password"))
     invite = HiddenField(validators=[Length(max=128)])
 
-    def validate_email(self, field: EmailField) -> None:
-        """Emails are unique whatever their letter case."""
-        if email_taken(field.data or ""):
-            raise ValidationError(_l("An account with this email already exists. Sign in or reset your password."))
+
+class ConfirmForm(Form):
+    """Activate an account from the confirmation link: the password chosen when registering."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                             description=_l("The password you chose when you registered."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in."""
 
     email = _email_field()
@@ -73,13 +75,13 @@ class LoginForm(FlaskForm):
     next = HiddenField(validators=[Length(max=2000)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """Ask for a reset link."""
 
     email = _email_field()
 
 
-class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(_NewPasswordMixin, Form):
     """Choose a new password from a reset link."""
 
     password = _new_password_field(_l("New password"))
@@ -87,14 +89,14 @@ class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Edit the name printed on certificates and the preferred language."""
 
     name = _name_field()
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
-class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(_NewPasswordMixin, Form):
     """Change the password (needs the current one)."""
 
     current_password = PasswordField(_l("Current password"),
@@ -104,7 +106,7 @@ class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """The logout button (POST with CSRF)."""
 
 
@@ -115,7 +117,7 @@ CERTIFICATE_CHOICES = [
 ]
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """Delete my account: my password once more, and what happens to my certificates."""
 
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])

@@ -9,15 +9,15 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import public, safe_next_url, signed_in
 from ..extensions import db, limiter
+from ..i18n import current_language
 from ..logs import log_event
-from ..routing import external_url
-from ..services import accounts, privacy
-from ..services.mail import send_mail
-from ..services.throttle import login_blocked, record_login_failure
+from ..services import accounts, privacy, signup
+from ..services.throttle import account_mail_blocked, login_blocked, record_account_mail, record_login_failure
 from . import bp
 from .forms import (
     PASSWORD_MESSAGES,
     ChangePasswordForm,
+    ConfirmForm,
     DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
@@ -32,7 +32,8 @@ from .forms import (
 @limiter.limit("20 per hour", methods=["POST"])
 @public
 def register() -> Any:
-    """Create an affiliate account (open, or with an invite when REGISTRATION=invite)."""
+    """Register (open, or with an invite when REGISTRATION=invite): the same answer whether or not the email
+    already has an account - a mail tells the owner of the address what happens next."""
     if current_user.is_authenticated:
         return redirect(url_for("learn.dashboard"))
     form = RegisterForm()
@@ -46,32 +47,86 @@ def register() -> Any:
         if invite and invite.email:
             form.email.data = invite.email
     if form.validate_on_submit():
+        address = accounts.normalize_email(form.email.data)
+        if account_mail_blocked(_ip(), address):
+            abort(429)
         try:
-            user = accounts.register(email=form.email.data, name=form.name.data, password=form.password.data,
-                                     language=session.get("lang"), invite=invite)
+            user = signup.register(email=address, name=form.name.data, password=form.password.data,
+                                   language=session.get("lang"), invite=invite, mail_language=current_language())
         except accounts.AccountError as error:
             db.session.rollback()
             _form_error(form, str(error))
         else:
+            record_account_mail(_ip(), address)
             db.session.commit()
-            log_event("register", user_id=user.id, invite=bool(invite))
-            _start_session(user, remember=False)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-            return redirect(url_for("learn.catalog"))
+            if user is not None:  # an invite bound to this address proved it: the account is ready
+                log_event("register", user_id=user.id, invite=True)
+                _start_session(user, remember=False)
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+                return redirect(url_for("learn.catalog"))
+            log_event("registration_mailed")
+            session["registration_email"] = address
+            return redirect(url_for("auth.check_mail"), 303)
     form.password.data = None
-    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+    return render_template("auth/register.html", form=form, confirm_by_mail=not (invite and invite.email)), \
+        400 if form.errors else 200
+
+
+def _ip() -> str:
+    """The client address (after ProxyFix, which is only installed behind a configured proxy)."""
+    return request.remote_addr or "unknown"
 
 
 def _form_error(form: RegisterForm, code: str) -> None:
     """Turn a service rule violation into a field error."""
-    if code == "email_taken":
-        form.email.errors.append(_("An account with this email already exists. Sign in or reset your password."))
-    elif code == "invite_email":
+    if code == "invite_email":
         form.email.errors.append(_("This invitation is for another email address."))
     elif code in PASSWORD_MESSAGES:
         form.password.errors.append(str(PASSWORD_MESSAGES[code]))
     else:
         form.form_errors.append(_("This invitation is no longer valid."))
+
+
+@bp.get("/register/check-mail")
+@public
+def check_mail() -> Any:
+    """After registering: look in the mailbox (the same page whether or not the address had an account)."""
+    return render_template("auth/check_mail.html", email=session.get("registration_email"))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@public
+def confirm(token: str) -> Any:
+    """Activate a registration from its mailed link with the password chosen for it, and sign in."""
+    registration = signup.find_registration(token)
+    if registration is None:
+        return render_template("auth/confirm_invalid.html"), 404
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = signup.confirm_registration(token, form.password.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            code = str(error)
+            if code == "registration_password":
+                form.password.errors.append(_("This is not the password chosen with this link. If you registered "
+                                              "more than once, use the link of the newest mail."))
+            elif code == "email_taken":
+                flash(_("An account with this email address already exists. Please sign in."), "info")
+                return redirect(url_for("auth.login"), 303)
+            else:
+                return render_template("auth/confirm_invalid.html"), 404
+        else:
+            db.session.commit()
+            session.pop("registration_email", None)
+            log_event("register", user_id=user.id, invite=False)
+            _start_session(user, remember=False)
+            flash(_("Welcome, %(name)s! Your email address is confirmed and your account is ready.", name=user.name),
+                  "success")
+            return redirect(url_for("learn.catalog"), 303)
+    form.password.data = None
+    return render_template("auth/confirm.html", form=form, email=registration.email), 400 if form.errors else 200
 
 
 def _start_session(user: Any, *, remember: bool) -> None:
@@ -94,7 +149,7 @@ def login() -> Any:
             return redirect(url_for("learn.dashboard"))
         form.next.data = safe_next_url(request.args.get("next")) or ""
     if form.validate_on_submit():
-        ip = request.remote_addr or "unknown"
+        ip = _ip()
         email = accounts.normalize_email(form.email.data)
         if login_blocked(ip, email):
             log_event("login_throttled", account_known=None)
@@ -131,28 +186,21 @@ def logout() -> Any:
 @limiter.limit("10 per hour", methods=["POST"])
 @public
 def forgot_password() -> Any:
-    """Send a reset link; the answer is the same whether or not the email has an account."""
+    """Ask for a reset link: the same answer and the same work whether or not the email has an account
+    (a mail goes to the address either way, through the outbox)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(form.email.data)
-        if user is not None and user.active and user.password_hash is not None:
-            token = accounts.create_password_reset(user)
-            db.session.commit()
-            send_reset_mail(user, token)
-            log_event("password_reset_requested", user_id=user.id)
-        flash(_("If an account exists for this email, we have sent a link to reset the password. "
-                "It is valid for one hour."), "info")
+        address = accounts.normalize_email(form.email.data)
+        if account_mail_blocked(_ip(), address):
+            abort(429)
+        signup.request_password_reset(address, language=current_language())
+        record_account_mail(_ip(), address)
+        db.session.commit()
+        log_event("password_reset_requested")
+        flash(_("We have sent a message to this address. If it belongs to an account, it holds a link to choose "
+                "a new password, valid for one hour."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
-
-
-def send_reset_mail(user: Any, token: str) -> None:
-    """Mail the reset link to its owner."""
-    link = external_url("auth.open_reset_link", token=token)
-    body = _("Hello %(name)s,\n\nto choose a new password for %(site)s, open this link within one hour:\n\n%(link)s\n\n"
-             "If you did not ask for this, ignore this message; your password stays unchanged.",
-             name=user.name, site=current_app.config["SITE_NAME"], link=link)
-    send_mail(user.email, _("Reset your password"), body)
 
 
 RESET_TOKEN_KEY = "reset_token"

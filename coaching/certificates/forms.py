@@ -1,10 +1,11 @@
 """Forms of the public certificate pages: checking an uploaded certificate."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
+from ..forms import Form
 
-class VerifyUploadForm(FlaskForm):
+
+class VerifyUploadForm(Form):
     """Upload a certificate PDF (or its .jwt file) to check it; the type is judged by content, never by name."""
 
     file = FileField(_l("Certificate PDF or .jwt file"),

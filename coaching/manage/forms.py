@@ -1,16 +1,17 @@
 """Forms of the manager area: one per action. Every action is a POST carrying the CSRF token."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..forms import Form
 
-class ActionForm(FlaskForm):
+
+class ActionForm(Form):
     """A button without fields (deactivate, reactivate, reset link, withdraw, reload)."""
 
 
-class LessonActionForm(FlaskForm):
+class LessonActionForm(Form):
     """Names one lesson of one course (grant an attempt)."""
 
     course = HiddenField(validators=[DataRequired(), Length(max=100)])
@@ -23,21 +24,21 @@ class ResetLessonForm(LessonActionForm):
     confirm = BooleanField(_l("Yes, reset this lesson"), validators=[DataRequired()])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """Change a person's role."""
 
     role = SelectField(_l("Role"), choices=[SelectChoice("affiliate", _l("Affiliate")),
                                               SelectChoice("manager", _l("Manager"))])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Revoke a certificate with a reason (shown on the public verification page)."""
 
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)],
                          description=_l("Shown on the public verification page."))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Create an invite, optionally for one email address."""
 
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254),
@@ -45,7 +46,7 @@ class InviteForm(FlaskForm):
                        description=_l("When set, only this address can register with the link."))
 
 
-class DeleteUserForm(FlaskForm):
+class DeleteUserForm(Form):
     """Delete a person's account: a confirmation box and the choice for their certificates."""
 
     confirm = BooleanField(_l("Yes, delete this account and its personal data"), validators=[DataRequired()])

@@ -8,11 +8,12 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..access import manager_required
 from ..extensions import db
+from ..forms import Form
 from ..i18n import current_language
+from ..inputs import InputRefused
 from ..models import User, utcnow
 from ..routing import external_url
 from ..services import accounts, audit, catalog, certificates, management
@@ -91,16 +92,18 @@ def refused(error: ActionRefused) -> None:
     flash(REFUSALS.get(error.code, REFUSALS["role"])(), "error")
 
 
-def person_action(user_id: int, form: FlaskForm, act: Callable[[User, Any], Outcome], *,
+def person_action(user_id: int, form: Form, act: Callable[[User, Any], Outcome], *,
                   unconfirmed: str | None = None, done: Callable[[User], Any] = lambda user: back_to(user.id)) -> Any:
     """The one skeleton of every manager action on a person: load (404), validate, act, commit, flash, redirect.
 
-    A broken form (token, hidden fields) is a 400; a form that only misses its confirmation box or a reason
-    says `unconfirmed` and changes nothing; a rule that refuses rolls back and explains. `act` calls a service
-    (which writes the audit row) and returns what to flash.
+    A broken form (token, hidden fields) is a 400; text the input rule refuses is a 400 that says why; a form
+    that only misses its confirmation box or a reason says `unconfirmed` and changes nothing; a rule that
+    refuses rolls back and explains. `act` calls a service (which writes the audit row) and returns what to flash.
     """
     user = user_or_404(user_id)
     if not form.validate_on_submit():
+        for name, problem in form.refused_fields.items():
+            raise InputRefused("form", str(form[name].label.text or name), problem)
         visible = {"confirm", "reason"}
         if unconfirmed is None or any(errors for name, errors in form.errors.items() if name not in visible):
             abort(400)

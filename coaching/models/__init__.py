@@ -4,9 +4,12 @@ from .audit import AuditLog
 from .certificates import Certificate
 from .counters import Counter
 from .learning import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt
+from .mail import MAIL_STATUSES, OutboxMail
+from .signup import Registration
 from .types import UTCDateTime, iso_utc, utcnow
 
 __all__ = [
     "ROLES", "User", "PasswordReset", "Invite", "CourseEnrollment", "LessonProgress", "QuizAttempt",
     "AttemptGrant", "Certificate", "Counter", "AuditLog", "UTCDateTime", "utcnow", "iso_utc", "new_session_token",
+    "OutboxMail", "MAIL_STATUSES", "Registration",
 ]

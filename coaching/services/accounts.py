@@ -4,7 +4,6 @@ Functions add and flush; the caller (a view or a command) commits.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -83,18 +82,25 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password; with no user, burn the same time on a dummy hash. Rehashes old formats."""
-    hasher, dummy = _hasher_for(*_cost())
+    hasher, _dummy = _hasher_for(*_cost())
     if user is None or not user.password_hash:
-        with contextlib.suppress(VerificationError):
-            hasher.verify(dummy, password)
+        password_matches(None, password)
         return False
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not password_matches(user.password_hash, password):
         return False
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return True
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """True when the password fits the hash; with no hash, the same time is spent on a dummy one."""
+    hasher, dummy = _hasher_for(*_cost())
+    try:
+        hasher.verify(password_hash or dummy, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None
 
 
 def find_user(user_id: int) -> User | None:
@@ -177,20 +183,6 @@ def create_user(*, email: str, name: str, password: str | None, role: str = "aff
     return user
 
 
-def register(*, email: str, name: str, password: str, language: str | None, invite: Invite | None) -> User:
-    """Create an affiliate account from the registration form, claiming the invite it came with (if any).
-
-    Raises AccountError: invite_email (the invite is bound to another address), email_taken, a password
-    rule, or invite_invalid (the invite was used in the meantime).
-    """
-    if invite is not None and invite.email and normalize_email(email) != invite.email:
-        raise AccountError("invite_email")
-    user = create_user(email=email, name=name, password=password, language=language)
-    if invite is not None:
-        claim_invite(invite, user)
-    return user
-
-
 def set_password(user: User, password: str) -> None:
     """Change a password and end every existing session of that person."""
     problem = password_problem(password, email=user.email, name=user.name)
@@ -200,16 +192,17 @@ def set_password(user: User, password: str) -> None:
     user.end_all_sessions()
 
 
-def _token_hash(token: str) -> str:
+def hash_token(token: str) -> str:
     """Tokens are stored hashed, so a leaked database holds no usable link."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
 
 
 def create_password_reset(user: User, *, now: datetime | None = None) -> str:
     """A new single-use reset token valid for one hour; returns the token to put in the link."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+    db.session.add(PasswordReset(user_id=user.id, token_hash=hash_token(token), created_at=now,
                                  expires_at=now + RESET_LIFETIME))
     db.session.flush()
     return token
@@ -219,7 +212,7 @@ def find_valid_reset(token: str, *, now: datetime | None = None) -> PasswordRese
     """The unused, unexpired reset for this token, or None."""
     if not token or len(token) > 128:
         return None
-    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token)))
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == hash_token(token)))
     if reset is None or reset.used_at is not None or reset.expires_at <= (now or utcnow()):
         return None
     return reset
@@ -249,7 +242,7 @@ def create_invite(*, created_by: User | None, email: str | None = None,
     """A single-use invite valid for 14 days, optionally bound to one email; returns it and its token."""
     now = now or utcnow()
     token = secrets.token_urlsafe(24)
-    invite = Invite(token_hash=_token_hash(token), email=normalize_email(email) if email else None,
+    invite = Invite(token_hash=hash_token(token), email=normalize_email(email) if email else None,
                     created_by_id=created_by.id if created_by else None, created_at=now,
                     expires_at=now + INVITE_LIFETIME)
     db.session.add(invite)
@@ -266,7 +259,7 @@ def find_valid_invite(token: str | None, *, now: datetime | None = None) -> Invi
     """The usable invite for this token, or None."""
     if not token or len(token) > 128:
         return None
-    invite = db.session.scalar(select(Invite).where(Invite.token_hash == _token_hash(token)))
+    invite = db.session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
     if invite is None or invite.used_at or invite.withdrawn_at or invite.expires_at <= (now or utcnow()):
         return None
     return invite

@@ -11,11 +11,18 @@ from ..extensions import db
 
 def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
                   where: ColumnElement[bool] | None = None) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted (unique constraint decides, not Python)."""
+    """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted (unique constraint decides, not Python).
+
+    Whether a row went in is read from RETURNING, not from the rowcount: for an insert into a table with an
+    autoincrement key SQLAlchemy adds RETURNING of that key on PostgreSQL, and the rowcount is then -1 (a
+    real insert looked like a conflict).
+    """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
-    return db.session.execute(statement).rowcount == 1
+    table = getattr(model, "__table__", model)
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
+                 .returning(*table.primary_key.columns))
+    return db.session.execute(statement).first() is not None
 
 
 def lock_row(model: Any, ident: Any) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from ..extensions import db, limiter
 from .catalog import catalog
 from .credentials import keyring
+from .mail import backlog
 
 OK = "ok"
 UNAVAILABLE = "unavailable"
@@ -91,3 +92,11 @@ def check() -> Health:
         "signing_key": OK if signing_key_ok() else UNAVAILABLE,
     }
     return Health(checks=checks, courses=len(catalog().published_courses()))
+
+
+def mail_backlog() -> dict[str, int]:
+    """Mails waiting in the outbox and the age of the oldest (a growing age: the mail worker is not running)."""
+    try:
+        return backlog()
+    finally:
+        db.session.rollback()

@@ -23,6 +23,7 @@ from ..models import (
     CourseEnrollment,
     Invite,
     LessonProgress,
+    OutboxMail,
     PasswordReset,
     QuizAttempt,
     User,
@@ -34,6 +35,7 @@ from .certificates import status_of
 from .db import begin_write
 from .evidence import erase_evidence
 from .links import verify_url
+from .mail import delete_mail_of
 
 EXPORT_FORMAT = "coaching-personal-data/1"
 ERASED = "[erased]"
@@ -129,10 +131,17 @@ def _audit(user_id: int) -> list[dict[str, Any]]:
             for e in _rows(AuditLog, or_(AuditLog.actor_id == user_id, about))]
 
 
+def _mails(user_id: int) -> list[dict[str, Any]]:
+    """Mails to the person (waiting or sent): address, subject, times and status; never the body (it holds links)."""
+    return [{"id": m.id, "to": m.recipient, "subject": m.subject, "status": m.status,
+             "queued_at": iso_utc(m.created_at), "sent_at": iso_utc(m.sent_at), "failed_at": iso_utc(m.failed_at)}
+            for m in _rows(OutboxMail, OutboxMail.user_id == user_id)]
+
+
 SECTIONS = {
     "course_enrollments": _enrollments, "lesson_progress": _progress, "quiz_attempts": _attempts,
     "attempt_grants": _grants, "certificates": _certificates, "invites": _invites, "password_resets": _resets,
-    "audit_log": _audit,
+    "audit_log": _audit, "mail_outbox": _mails,
 }
 
 
@@ -194,6 +203,7 @@ class DeletionSummary:
     resets_deleted: int
     invites_unlinked: int
     audit_details_scrubbed: int
+    mails_deleted: int
 
 
 def _guard(actor: User | None, user: User) -> None:
@@ -306,6 +316,7 @@ def delete_account(user: User, *, actor: User | None, withdraw_certificates: boo
     progress = _unlink(LessonProgress, LessonProgress.user_id, user_id)
     enrollments = _unlink(CourseEnrollment, CourseEnrollment.user_id, user_id)
     resets = db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id)).rowcount
+    mails = delete_mail_of(user_id, user.email)  # pending mail of a deleted account never leaves
     db.session.execute(delete(AttemptGrant).where(AttemptGrant.user_id == user_id))
     _unlink(AttemptGrant, AttemptGrant.granted_by_id, user_id)
     invites = _invites_on_delete(user)
@@ -315,7 +326,7 @@ def delete_account(user: User, *, actor: User | None, withdraw_certificates: boo
     db.session.delete(user)
     db.session.flush()
     summary = DeletionSummary(user_id, "withdrawn" if withdraw_certificates else "kept", certs, attempts, erased,
-                              progress, enrollments, resets, invites, scrubbed)
+                              progress, enrollments, resets, invites, scrubbed, mails)
     detail = {k: v for k, v in asdict(summary).items() if k != "user_id"}
     audit.record(actor, "user_deleted", "user", user_id, by=via, **detail)
     return summary
@@ -324,7 +335,7 @@ def delete_account(user: User, *, actor: User | None, withdraw_certificates: boo
 def _unlink_others(user_id: int) -> None:
     """Person columns of tables this module does not know yet: unlink them, so the row can go."""
     known = {"certificates", "quiz_attempts", "lesson_progress", "course_enrollments", "password_resets",
-             "attempt_grants", "invites", "audit_log"}
+             "attempt_grants", "invites", "audit_log", "mail_outbox"}
     for table, column in person_links():
         if table.name not in known and column.nullable:
             db.session.execute(update(table).where(column == user_id).values({column.name: None}))

@@ -1,9 +1,13 @@
-"""Failed-login throttling per IP and per account, on the limiter's storage (memory or Redis).
+"""Abuse limits on the limiter's storage (memory, or Redis when REDIS_URL is set, so that every worker and
+server counts together): failed logins per IP and per account, and the requests that mail an address
+(registration, forgotten password) per IP and per address.
 
-Key names hold no email: the account part is a keyed hash (HMAC with SECRET_KEY), so a look at Redis shows
-no address and cannot be matched against a list of addresses either. When the storage (Redis) fails, the
-counts continue in this worker's memory with a logged warning, like Flask-Limiter's own fallback for the
-route limits: a login never fails because Redis is away (docs/deployment.md, "When Redis is down").
+The mail limits count every request that would send a mail, whether or not the address has an account,
+so being blocked tells nothing about who has one. Key names hold no email: the account part is a keyed hash
+(HMAC with SECRET_KEY), so a look at Redis shows no address and cannot be matched against a list of
+addresses either. When the storage (Redis) fails, the counts continue in this worker's memory with a logged
+warning, like Flask-Limiter's own fallback for the route limits: a login never fails because Redis is away
+(docs/deployment.md, "When Redis is down").
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
@@ -25,22 +29,18 @@ from ..extensions import limiter
 T = TypeVar("T")
 WARNING_INTERVAL_SECONDS = 60.0  # one warning a minute per worker while the storage stays away
 _fallback_lock = threading.Lock()
+Checks = list[tuple[RateLimitItem, str, str]]  # (limit, kind, key)
 
 
-def _item() -> RateLimitItemPerMinute:
-    """The allowed number of failed logins per minute."""
-    return RateLimitItemPerMinute(current_app.config["LOGIN_FAILURES_PER_MINUTE"])
+def _enabled() -> bool:
+    """Limits can be switched off (RATELIMIT_ENABLED=False), e.g. for the bench."""
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
 
 
 def account_key(account: str) -> str:
     """The account's name in the storage: an HMAC of the normalised email under SECRET_KEY (no email in keys)."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(secret, account.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-def _keys(ip: str, account: str) -> list[tuple[str, str]]:
-    """Failures count for the address and for the account, so rotating IPs does not help."""
-    return [("login-ip", ip), ("login-account", account_key(account))]
 
 
 def _fallback() -> RateLimiter:
@@ -64,7 +64,7 @@ def _warn_storage_down(error: BaseException) -> None:
     now = time.monotonic()
     if now - state.get("warned_at", -WARNING_INTERVAL_SECONDS) >= WARNING_INTERVAL_SECONDS:
         state["warned_at"] = now
-        current_app.logger.warning("rate-limit storage unreachable (%s): failed logins count per worker for now",
+        current_app.logger.warning("rate-limit storage unreachable (%s): limits count per worker for now",
                                    type(error).__name__)
 
 
@@ -77,22 +77,57 @@ def _with_storage(action: Callable[[RateLimiter], T]) -> T:
         return action(_fallback())
 
 
+def _blocked(checks: Checks) -> bool:
+    """True when any (limit, kind, key) used up its allowance."""
+    if not _enabled():
+        return False
+    return _with_storage(lambda strategy: any(not strategy.test(item, kind, key) for item, kind, key in checks))
+
+
+def _hit(checks: Checks) -> None:
+    """Count one event against every (limit, kind, key)."""
+    if not _enabled():
+        return
+
+    def hit(strategy: RateLimiter) -> None:
+        for item, kind, key in checks:
+            strategy.hit(item, kind, key)
+
+    _with_storage(hit)
+
+
+# --- failed logins ------------------------------------------------------------------------------------------------
+
+def _login_checks(ip: str, account: str) -> Checks:
+    """Failures count for the address and for the account, so rotating IPs does not help."""
+    item = RateLimitItemPerMinute(current_app.config["LOGIN_FAILURES_PER_MINUTE"])
+    return [(item, "login-ip", ip), (item, "login-account", account_key(account))]
+
+
 def login_blocked(ip: str, account: str) -> bool:
     """True when the IP or the account used up its failed attempts for this minute."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return False
-    item, keys = _item(), _keys(ip, account)
-    return _with_storage(lambda strategy: any(not strategy.test(item, *key) for key in keys))
+    return _blocked(_login_checks(ip, account))
 
 
 def record_login_failure(ip: str, account: str) -> None:
     """Count one failed login against the IP and the account."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    item, keys = _item(), _keys(ip, account)
+    _hit(_login_checks(ip, account))
 
-    def hit(strategy: RateLimiter) -> None:
-        for key in keys:
-            strategy.hit(item, *key)
 
-    _with_storage(hit)
+# --- requests that send a mail to an address ------------------------------------------------------------------------
+
+def _mail_checks(ip: str, address: str) -> Checks:
+    """Per address (nobody gets flooded with mails) and per IP (nobody mails the world from one place)."""
+    config = current_app.config
+    return [(RateLimitItemPerHour(config["ACCOUNT_MAILS_PER_IP_PER_HOUR"]), "account-mail-ip", ip),
+            (RateLimitItemPerHour(config["ACCOUNT_MAILS_PER_HOUR"]), "account-mail-address", account_key(address))]
+
+
+def account_mail_blocked(ip: str, address: str) -> bool:
+    """True when this IP or this address had its mails (registrations, reset requests) for the hour."""
+    return _blocked(_mail_checks(ip, address))
+
+
+def record_account_mail(ip: str, address: str) -> None:
+    """Count one registration or reset request (a mail to `address`) from `ip`."""
+    _hit(_mail_checks(ip, address))

@@ -1,13 +1,14 @@
 """Forms of the site-wide pages."""
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
+
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The footer's language switcher."""
 
     language = SelectField(choices=LANGUAGE_CHOICES, validators=[DataRequired()])

@@ -23,10 +23,12 @@ def healthz() -> Any:
 
     Redis down gives "degraded" with 200: the rate limits then count per worker (docs/deployment.md §10), and
     since every app server shares the one Redis, a 503 would take them all out of the load balancer at once.
+    `mail` says how many mails wait in the outbox and how old the oldest is, in seconds (the worker's lag).
     Answered for any Host header (a load balancer asks by IP address), see coaching/__init__.py.
     """
     state = health.check()
-    body = jsonify(status=state.status, **state.checks, courses=state.courses)
+    mail = health.mail_backlog() if state.checks.get("database") == "ok" else None
+    body = jsonify(status=state.status, **state.checks, courses=state.courses, mail=mail)
     body.headers["Cache-Control"] = "no-store"
     return (body, 200) if state.serving else (body, 503)
 

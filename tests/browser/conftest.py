@@ -48,6 +48,22 @@ class LiveServer:
             db.session.commit()
             return {"id": user.id, "email": email, "name": name, "password": PASSWORD}
 
+    def mail_link(self, email: str, prefix: str) -> str:
+        """The path of the link starting with `prefix` in the newest mail to `email` (read from the outbox)."""
+        from tests.mailbox import last_mail, link_in
+
+        return link_in(last_mail(self.app, to=email.lower()), prefix)
+
+    def pending_registration(self, email: str, name: str = "Petra Pending") -> str:
+        """Register an address through the service (as the form would); the confirmation token mailed to it."""
+        from coaching.extensions import db
+        from coaching.services import signup
+
+        with self.app.app_context():
+            signup.register(email=email, name=name, password=PASSWORD, language=None, invite=None)
+            db.session.commit()
+        return self.mail_link(email, "/auth/confirm/").rsplit("/", 1)[1]
+
     def complete_demo(self, user_id: int, *, fail_first: bool = True) -> dict[str, Any]:
         """Complete the demo course through the services (a failed and a passed attempt); ids of what was made."""
         from coaching.extensions import db
@@ -239,6 +255,8 @@ MAIN_PAGES = [
     ("profile", "/auth/profile", "affiliate"),
     ("login", "/auth/login", None),
     ("register", "/auth/register", None),
+    ("check-mail", "/auth/register/check-mail", None),
+    ("confirm", "/auth/confirm/{confirm_token}", None),
     ("forgot", "/auth/forgot", None),
     ("verify", "/verify/{certificate}", None),
     ("verify-lookup", "/verify", None),
@@ -270,7 +288,8 @@ def seeded(live_server: LiveServer, browser: Any, browser_context_args: dict[str
         states[role] = context.storage_state()
         context.close()
     return {"affiliate": affiliate, "manager": manager, "states": states, "affiliate_id": affiliate["id"],
-            "failed_attempt": made["attempts"][0], "certificate": made["certificate"]}
+            "failed_attempt": made["attempts"][0], "certificate": made["certificate"],
+            "confirm_token": live_server.pending_registration(f"pending-{uuid.uuid4().hex[:8]}@example.com")}
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,9 @@ def answer_quiz(page: Any, choices: list[str], text: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_affiliate_from_registration_to_verified_certificate(browser: Any, browser_context_args: dict[str, Any],
-                                                             tmp_path: Path, lang: str) -> None:
-    """Register, read, complete, fail the quiz, read the explanations, pass, download the PDF, verify it."""
+                                                             live_server: Any, tmp_path: Path, lang: str) -> None:
+    """Register, confirm through the mailed link, read, complete, fail the quiz, read the explanations, pass,
+    download the PDF, verify it."""
     context = browser.new_context(**{**browser_context_args, "locale": "de-DE" if lang == "de" else "en-US"},
                                   accept_downloads=True)
     page = context.new_page()
@@ -63,6 +64,13 @@ def test_affiliate_from_registration_to_verified_certificate(browser: Any, brows
     page.locator("header a[href='/auth/register']").click()
     page.fill("input[name=name]", name)
     page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Sehen Sie in Ihr Postfach" if lang == "de" else "Check your inbox")
+    expect(page.locator("main")).to_contain_text(email)
+
+    page.goto(live_server.mail_link(email, "/auth/confirm/"))  # the link of the confirmation mail
+    expect(page.locator("main")).to_contain_text(email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(name)

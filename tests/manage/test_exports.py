@@ -62,8 +62,77 @@ def test_attempts_csv(manager_client, people, world):
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_prefixes_are_neutralised(value):
     """Cells starting with = + - @ tab or CR get a leading apostrophe; numbers and plain text stay."""
-    assert exports.neutralize(value) == "'" + value
+    assert exports.neutralize(value)[0] == "'" and exports.neutralize(value).replace("'", "") == value
     assert exports.neutralize("Müller") == "Müller" and exports.neutralize(-3) == -3
+    plain = "Jean-Luc Picard, 2026-03-01 09:30:00+00:00"
+    assert exports.neutralize(plain) == plain
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Dave;=1+1;@SUM(1)", "Dave;'=1+1;'@SUM(1)"),
+    ("a, -3", "a, '-3"),
+    ('x;"=HYPERLINK(1)', 'x;"\'=HYPERLINK(1)'),
+    ("name\t+cmd", "name\t'+cmd"),
+    ("line\r\n=2", "line\r\n'=2"),
+])
+def test_triggers_after_separators_are_neutralised(value, expected):
+    """A trigger after ; , tab or a line break (a spreadsheet in another locale may split there) gets its apostrophe."""
+    assert exports.neutralize(value) == expected
+
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def dangerous_parts(cell: str) -> list[str]:
+    """The parts of a cell, split on ; , and tab as a spreadsheet might, that start with a formula trigger
+    (also behind spaces or a double quote, which spreadsheets skip)."""
+    import re
+
+    parts = [cell, *re.split(r"[;,\t]", cell)]
+    return [p for p in parts if p.startswith(TRIGGERS) or p.lstrip(' "').startswith(TRIGGERS[:4])]
+
+
+@pytest.fixture
+def hostile(world):
+    """People whose names and answers try every formula trick, each with a started course and an attempt."""
+    names = ["Dave;=1+1;@SUM(1)", "Eve,+2+3", "Tab\t-1", '=cmd|" /C calc"!A0', "@Mallory", "-Minus",
+             "Semi; =SUM(A1)", 'Quote;"=1', "Line\r\n=2"]
+    for index, name in enumerate(names):
+        uid = world.user(name, email=f"+h{index}@example.com")
+        world.complete_welcome(uid)
+        world.attempt(uid, answers(text=False, wrong_text=f"x;=HYPERLINK(\"http://evil.example\",{index})"))
+    return names
+
+
+@pytest.mark.parametrize("path", ["/manage/export/progress.csv", "/manage/export/attempts.csv"])
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_no_cell_starts_a_formula_in_either_dialect(manager_client, hostile, path, delimiter):
+    """Read with Python's csv module as a comma and as a semicolon file: no cell, and no part of a cell split
+    on ; , or tab, starts with = + - @ tab or CR; every hostile name is still there, readable."""
+    response = manager_client.get(path)
+    text = response.get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert cells and [c for c in cells if dangerous_parts(c)] == []
+    if delimiter == ",":
+        names = {row[0 if "progress" in path else 1] for row in rows[1:]}
+        assert {name.replace("'", "") for name in names} >= set(hostile)
+
+
+def test_neutralised_text_has_no_dangerous_part_whatever_it_was():
+    """For any text (hypothesis), the neutralised cell has no part that starts a formula."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("=+-@\t\r\n;, \"'abc1"))
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(alphabet, max_size=20))
+    def check(value):
+        cell = exports.neutralize(value)
+        assert dangerous_parts(cell) == [] and cell.replace("'", "") == value.replace("'", "")
+
+    check()
 
 
 def test_rows_are_read_in_chunks(app, world):

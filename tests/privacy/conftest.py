@@ -7,7 +7,8 @@ import pytest
 
 from coaching.extensions import db
 from coaching.models import User
-from coaching.services import accounts, audit, quizzes
+from coaching.services import accounts, audit, quizzes, signup
+from coaching.services.mail import prepare_notices
 from tests.privacy.helpers import WRONG_TEXT
 from tests.web.helpers import answers, certificate_id, finish_demo_course, read_quiz, submit
 
@@ -15,7 +16,7 @@ from tests.web.helpers import answers, certificate_id, finish_demo_course, read_
 @pytest.fixture
 def rich(app: Any, client: Any, logged_in: Any, manager: Any) -> dict[str, Any]:
     """The signed-in affiliate failed the quiz once (a typed answer), finished the course, used an invite,
-    asked for a password reset and got an extra attempt from a manager; returns ids."""
+    asked for a password reset (a reset row and a mail) and got an extra attempt from a manager; returns ids."""
     form = read_quiz(client)
     wrong = answers(form, right=False)
     wrong.update({q: WRONG_TEXT for q, kind in form.kinds.items() if kind == "text"})
@@ -28,8 +29,9 @@ def rich(app: Any, client: Any, logged_in: Any, manager: Any) -> dict[str, Any]:
         invite, _token = accounts.create_invite(created_by=boss, email=user.email)
         accounts.claim_invite(invite, user)
         audit.record(boss, "invite_created", "invite", invite.id, email=user.email)
-        accounts.create_password_reset(user)
+        signup.request_password_reset(user.email, language="en")
         quizzes.grant_attempt(user.id, "demo", "headlines", boss)
         audit.record(boss, "attempt_granted", "user", user.id, course="demo", lesson="headlines")
         db.session.commit()
+        prepare_notices(app)  # the worker writes the reset (a reset row and the mail to the person)
         return {"user_id": user.id, "manager_id": boss.id, "certificate": cert, "invite_id": invite.id}

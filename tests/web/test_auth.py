@@ -1,21 +1,25 @@
 """Accounts: registration, login, logout, sessions ending, password reset, profile, throttling."""
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coaching.extensions import db
 from coaching.models import PasswordReset, User
 from tests.conftest import Auth, csrf_token
+from tests.mailbox import last_mail, link_in, mails
 
 
-def test_register_creates_affiliate_and_signs_in(client, auth, app):
-    """Open registration creates an affiliate with a normalised email and an argon2id hash, and signs in."""
+def test_register_creates_affiliate_once_confirmed(client, auth, app):
+    """Open registration mails a link; using it creates an affiliate with a normalised email and an argon2id
+    hash, and signs in."""
     response = auth.register(email="  New.Person@Example.COM ")
-    assert response.status_code == 302
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/register/check-mail"
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+    assert auth.confirm(email="new.person@example.com").status_code == 303
     with app.app_context():
         user = db.session.scalar(select(User))
         assert user.email == "new.person@example.com"
@@ -24,11 +28,14 @@ def test_register_creates_affiliate_and_signs_in(client, auth, app):
     assert client.get("/dashboard").status_code == 200
 
 
-def test_register_duplicate_email_other_case(auth, affiliate):
-    """An email that exists in another letter case is refused with a field message."""
+def test_register_existing_email_other_case_mails_the_owner(app, auth, affiliate):
+    """An email that exists in another letter case gets the usual answer; its owner gets a mail, no account."""
     response = auth.register(email="AFF@example.com")
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/register/check-mail"
+    mail = last_mail(app, to="aff@example.com")
+    assert mail.subject == "You already have an account" and "/auth/reset/" in mail.body
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
 @pytest.mark.parametrize("password, message", [
@@ -49,7 +56,7 @@ def test_register_password_rules(auth, password, message):
 def test_long_and_emoji_passwords_accepted(auth, client):
     """64+ character passphrases and emoji are fine."""
     password = "🦊 this is a very long passphrase with emoji and spaces " * 2
-    assert auth.register(email="emoji@example.com", password=password).status_code == 302
+    assert auth.register_and_confirm(email="emoji@example.com", password=password).status_code == 303
     client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
     fresh = Auth(client.application.test_client())
     assert fresh.login("emoji@example.com", password).status_code == 302
@@ -180,9 +187,8 @@ def test_profile_update(app, auth, logged_in):
 
 
 def _reset_link(app) -> str:
-    """The reset link from the last mail in the test outbox."""
-    mail = app.extensions["coaching.outbox"][-1]
-    return re.search(r"http://localhost(/auth/reset/\S+)", mail["body"]).group(1)
+    """The reset link from the last mail to the affiliate in the outbox."""
+    return link_in(last_mail(app, to="aff@example.com"), "/auth/reset/")
 
 
 def test_forgot_password_same_answer_and_single_use_link(app, client, auth, affiliate):
@@ -190,7 +196,8 @@ def test_forgot_password_same_answer_and_single_use_link(app, client, auth, affi
     known = auth.post("/auth/forgot", {"email": "aff@example.com"})
     unknown = auth.post("/auth/forgot", {"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 302
-    assert len(app.extensions["coaching.outbox"]) == 1
+    assert [m.to for m in mails(app)] == ["aff@example.com", "nobody@example.com"]
+    assert "/auth/reset/" not in last_mail(app, to="nobody@example.com").body
     link = _reset_link(app)
     other = app.test_client()
     Auth(other).login()

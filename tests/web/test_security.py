@@ -162,7 +162,7 @@ def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok", "redis": "not configured", "signing_key": "ok",
-                             "courses": 1}
+                             "courses": 1, "mail": {"pending": 0, "oldest_pending_seconds": 0}}
 
 
 def test_healthz_503_when_database_is_down(tmp_path, signing_key_file, monkeypatch):
@@ -175,17 +175,20 @@ def test_healthz_503_when_database_is_down(tmp_path, signing_key_file, monkeypat
     assert response.json["database"] == "unavailable" and response.json["signing_key"] == "ok"
 
 
-def test_log_lines_cannot_be_forged(app, client, auth, caplog):
-    """A newline in a submitted email cannot start a second log line."""
+def test_log_lines_cannot_be_forged(app, client, auth, make_user, caplog):
+    """A name holding a newline (stored before the input rule, or by a script) cannot start a second log line;
+    a newline typed into a form is refused; passwords are never logged."""
+    forged = "Eve\nINFO coaching.events {\"event\": \"login\"}"
+    make_user(email="eve@example.com", name=forged, password="a good passphrase")
     with caplog.at_level(logging.INFO, logger="coaching.events"):
-        auth.register(name="Eve\nINFO coaching.events {\"event\": \"login\"}", email="eve@example.com",
-                      password="a good passphrase")
+        assert auth.login(email="eve@example.com", password="a good passphrase").status_code == 302
+        refused = auth.post("/auth/profile", {"name": forged, "language": ""}, token_from="/auth/profile")
+        assert refused.status_code == 400
         auth.logout()
-        auth.login(email="eve@example.com", password="wrong\npassword")
-    for record in caplog.records:
-        if record.name == "coaching.events":
-            assert "\n" not in record.getMessage()
-            assert "wrong" not in record.getMessage()  # passwords never logged
+        assert auth.login(email="eve@example.com", password="wrong password").status_code == 400
+    messages = [r.getMessage() for r in caplog.records if r.name == "coaching.events"]
+    assert messages and all("\n" not in message for message in messages)
+    assert not any("wrong" in message for message in messages)  # passwords never logged
 
 
 def _declared_access(app, endpoint):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,10 @@ from .common import aware, is_affiliate
 
 EXPORT_CHUNK = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A part of a cell starts at the cell's start or after a character a spreadsheet may split on (`;` in German
+# locales, `,`, tab, line breaks); spaces and double quotes in front of a trigger do not disarm it. Each such
+# part that starts with a trigger gets an apostrophe right before the trigger.
+_TRIGGER = re.compile(r'(?:^|(?<=[;,\t\r\n]))([ "]*)(?=[=+\-@\t\r])')
 
 PROGRESS_HEADER = ["name", "email", "course", "lessons done", "lessons total", "percent", "started",
                    "last activity", "completed", "certificate id"]
@@ -27,10 +32,15 @@ ATTEMPTS_HEADER = ["attempt id", "name", "email", "course", "lesson", "language"
 
 
 def neutralize(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A cell no spreadsheet will run as a formula, however it splits the cell: every part that starts with
+    = + - @ tab or CR (at the start, or after ; , tab or a line break) gets an apostrophe before that character.
+
+    `Dave;=1+1;@SUM(1)` becomes `Dave;'=1+1;'@SUM(1)`: read with `,` it is one text cell, read with `;` it is
+    three text cells. Numbers and text without triggers stay as they are.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    return _TRIGGER.sub(lambda match: match.group(1) + "'", value)
 
 
 def _cell_time(value: datetime | None) -> str:
