@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .assignment import Assignment
+
 LANGUAGES = ("en", "de")
 Severity = Literal["error", "warning"]
 ASSET_SUFFIXES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"})
@@ -102,6 +104,7 @@ class LessonText:
     content_hash: str
     path: str
     words: int
+    assignment: Assignment | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable

@@ -323,6 +323,8 @@ LESSON = {
     "max_attempts": Field("int", low=1),
     "shuffle": Field("bool"),
     "exam": Field("bool"),
+    "submission": Field("str"),  # an assignment's: text or text+link (checked in assignment.py)
+    "max_length": Field("int", low=1, high=100000),
 }
 LESSON_TRANSLATION = {
     "title": Field("str", required=True),

@@ -15,9 +15,10 @@ from types import MappingProxyType
 from typing import Any
 
 from . import frontmatter as fm
+from .assignment import read_assignment
 from .catalog import (LANGUAGES, Catalog, CertificateSettings, ContentError, Course, CourseText,
                       FileStatus, Lesson, LessonText, resolve_asset)
-from .markdown import count_words, render_document
+from .markdown import count_words, render_document, render_inline
 from .quiz import adopt_ids, parse_quiz, split_quiz
 
 MAX_BYTES = 1024 * 1024
@@ -483,8 +484,16 @@ class _CourseLoader:
 
     def _text(self, file: _File, doc: fm.Document, values: dict, settings: tuple,
               default: LessonText | None) -> LessonText:
-        """Render a lesson body and quiz into a LessonText (best effort, problems recorded)."""
-        section = split_quiz(doc.body, doc.body_line)
+        """Render a lesson body, quiz and assignment into a LessonText (best effort, problems recorded)."""
+        work = read_assignment(
+            doc.body, doc.body_line, values, default=default.assignment if default else None,
+            translation=default is not None, key_lines={k: v[0] for k, v in doc.meta.items.items()},
+            render_document=lambda md: render_document(md, asset_base=self.asset_base),
+            render_inline=lambda md: render_inline(md, asset_base=self.asset_base))
+        for line, message, severity in work.issues:
+            file.add(line, message, severity)
+        self._check_images(file, work.images, doc.body_line)
+        section = split_quiz(work.prose, doc.body_line)
         for line, message, severity in section.issues:
             file.add(line, message, severity)
         rendered = render_document(section.prose, asset_base=self.asset_base)
@@ -493,7 +502,7 @@ class _CourseLoader:
         title = values.get("title") or file.lesson_slug or file.path.stem
         return LessonText(file.lang, title, values.get("summary", ""), values.get("minutes", 1),
                           rendered.html, rendered.toc, quiz, file.content_hash, file.shown,
-                          count_words(rendered.html))
+                          count_words(rendered.html), work.assignment)
 
     def _quiz(self, file: _File, section: Any, settings: tuple, default: Any):
         """Parse the quiz section; a translation's quiz is aligned with the default one.
