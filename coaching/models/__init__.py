@@ -2,10 +2,12 @@
 from .accounts import ROLES, Invite, PasswordReset, User, new_session_token
 from .audit import AuditLog
 from .certificates import Certificate
+from .coaching import DECISIONS, NOTIFY_CHOICES, Coach, Review, ReviewSettings, Submission, SubmissionVersion
 from .learning import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt
 from .types import UTCDateTime, iso_utc, utcnow
 
 __all__ = [
     "ROLES", "User", "PasswordReset", "Invite", "CourseEnrollment", "LessonProgress", "QuizAttempt",
     "AttemptGrant", "Certificate", "AuditLog", "UTCDateTime", "utcnow", "iso_utc", "new_session_token",
+    "Submission", "SubmissionVersion", "Review", "Coach", "ReviewSettings", "DECISIONS", "NOTIFY_CHOICES",
 ]
