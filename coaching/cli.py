@@ -16,6 +16,7 @@ from .extensions import db
 content_cli = AppGroup("content", help="Check and inspect the Markdown course content.")
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates.")
+reviews_cli = AppGroup("reviews", help="Assignment reviews: the managers' daily digest.")
 
 
 @content_cli.command("check")
@@ -148,6 +149,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(credentials_cli)
+    app.cli.add_command(reviews_cli)
 
 
 @users_cli.command("purge-inactive")
@@ -172,3 +174,14 @@ def users_purge_inactive(yes: bool, withdraw_certificates: bool) -> None:
     certificates = sum(s.certificates_affected for s in summaries)
     choice = "withdrawn" if withdraw_certificates else "kept verifiable"
     click.echo(f"Deleted {len(summaries)} account(s); {certificates} certificate(s) {choice}.")
+
+
+@reviews_cli.command("digest")
+def reviews_digest() -> None:
+    """Mail each manager who chose the daily digest the new submissions waiting for review (once a day; run it
+    from cron or a timer as often as you like)."""
+    from .services.review_mail import send_digests
+
+    sent = send_digests()
+    db.session.commit()
+    click.echo(f"{sent} digest mail(s) queued.")

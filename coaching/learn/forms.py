@@ -13,3 +13,10 @@ class QuizForm(FlaskForm):
 
     submission_id = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])
     content_hash = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class AssignmentForm(FlaskForm):
+    """The assignment form's fixed field: the lesson version answered (answer, link and consent are read and
+    checked by the coaching service, so that a refused text can be shown again unchanged)."""
+
+    content_hash = HiddenField(validators=[DataRequired(), Length(max=64)])

@@ -52,3 +52,30 @@ class DeleteUserForm(FlaskForm):
     certificates = RadioField(_l("Certificates"), default="keep", validators=[DataRequired()], choices=[
         SelectChoice("keep", _l("Keep them verifiable (the page keeps showing the printed name)")),
         SelectChoice("withdraw", _l("Withdraw them (the page says “withdrawn by the holder”, no name)"))])
+
+
+class CoachForm(FlaskForm):
+    """Set or remove an affiliate's coach (an empty value removes it)."""
+
+    coach = StringField(validators=[Optional(), Length(max=10)])
+
+
+class BulkCoachForm(FlaskForm):
+    """Set or remove the coach of the affiliates ticked in the list."""
+
+    coach = StringField(validators=[Optional(), Length(max=10)])
+
+
+class NotifyForm(FlaskForm):
+    """A manager's review mail choice."""
+
+    notify = RadioField(_l("Mail me about new submissions"), default="each", validators=[DataRequired()], choices=[
+        SelectChoice("each", _l("For each submission")), SelectChoice("daily", _l("Once a day, as a digest")),
+        SelectChoice("off", _l("Not at all"))])
+
+
+class ReviewForm(FlaskForm):
+    """The review form's fixed fields: the version reviewed and the decision (the criteria marks and comments
+    are read against that version's snapshot by the coaching service)."""
+
+    version = HiddenField(validators=[DataRequired(), Length(max=6)])

@@ -7,8 +7,11 @@ from email.message import EmailMessage
 from flask import current_app
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail, or log it when no SMTP server is configured (never in production)."""
+def send_mail(to: str, subject: str, body: str, *, user_id: int | None = None) -> None:
+    """Send a plain-text mail, or log it when no SMTP server is configured (never in production).
+
+    `user_id` names the recipient's account (for the outbox; unused here).
+    """
     config = current_app.config
     if current_app.testing:
         current_app.extensions.setdefault("coaching.outbox", []).append({"to": to, "subject": subject, "body": body})
