@@ -23,7 +23,6 @@ from .catalog import catalog
 from .mail import send_mail
 
 LANGUAGES = ("en", "de")
-DIGEST_EVERY = timedelta(hours=23)  # a daily run a little early or late still sends once a day
 DIGEST_WINDOW = timedelta(days=1)  # the first digest after choosing "daily" lists the last day
 
 
@@ -116,13 +115,14 @@ def reset(submission: Submission, affiliate: User) -> None:
 
 def send_digests(*, now: datetime | None = None) -> int:
     """Send each manager who chose "daily" one mail listing the submissions that arrived since their last
-    digest and still wait; at most one per manager and day (safe to run often). Returns mails queued."""
+    digest and still wait; at most one per manager and calendar day (UTC), so running it more often (or a
+    worker calling it every few minutes) sends nothing twice. Returns mails queued."""
     now = now or utcnow()
     managers = list(db.session.execute(select(User, ReviewSettings).join(ReviewSettings, ReviewSettings.user_id ==
                                                                           User.id)
                                        .where(ReviewSettings.notify == "daily", User.role == "manager",
                                               User.active.is_(True)).order_by(User.id)))
-    due = [(m, s) for m, s in managers if s.last_digest_at is None or now - s.last_digest_at >= DIGEST_EVERY]
+    due = [(m, s) for m, s in managers if s.last_digest_at is None or s.last_digest_at.date() < now.date()]
     if not due:
         return 0
     earliest = min((s.last_digest_at or now - DIGEST_WINDOW) for _m, s in due)
