@@ -49,6 +49,11 @@ class Desk:
             db.session.commit()
             return user.id
 
+    def user_id(self, email: str) -> int:
+        """A person's id by email."""
+        with self.app.app_context():
+            return db.session.scalar(select(User.id).where(User.email == email))
+
     def lesson(self, slug: str = "headline", lang: str = "en") -> tuple[Any, Any, Any]:
         """The course, a lesson and its text in a language."""
         course = catalog.catalog().course("pitch")
