@@ -7,8 +7,9 @@ import logging
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -52,14 +53,15 @@ def coaching_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: 
 
 
 WORDS = {
-    "en": {"answer": "Your answer", "submit": "Submit for review", "save": "Save draft", "waiting": "Waiting for review",
-           "revise": "Needs revision", "approved": "Approved", "consent": "Show this work on my certificate",
-           "saved": "Your draft is saved.", "shown": "Shown on your certificate.", "cert": "Pitch practice",
-           "link": "Link"},
+    "en": {"answer": "Your answer", "submit": "Submit for review", "save": "Save draft",
+           "waiting": "Waiting for review", "revise": "Needs revision", "approved": "Approved",
+           "consent": "Show this work on my certificate", "saved": "Your draft is saved.",
+           "shown": "Shown on your certificate.", "cert": "Pitch practice", "link": "Link"},
     "de": {"answer": "Ihre Antwort", "submit": "Zur Bewertung einreichen", "save": "Entwurf speichern",
            "waiting": "Wartet auf Bewertung", "revise": "Überarbeitung nötig", "approved": "Angenommen",
-           "consent": "Diese Arbeit nach der Annahme auf meinem Zertifikat zeigen", "saved": "Ihr Entwurf ist gespeichert.",
-           "shown": "Wird auf Ihrem Zertifikat gezeigt.", "cert": "Pitch-Übung", "link": "Link"},
+           "consent": "Diese Arbeit nach der Annahme auf meinem Zertifikat zeigen",
+           "saved": "Ihr Entwurf ist gespeichert.", "shown": "Wird auf Ihrem Zertifikat gezeigt.",
+           "cert": "Pitch-Übung", "link": "Link"},
 }
 
 
