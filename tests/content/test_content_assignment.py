@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -214,3 +215,12 @@ def test_cli_reports_assignment_problems(tmp_path, runner):
     assert result.exit_code == 1
     assert "01-a.md:5: 'submission' must be one of text, text+link" in result.output
     assert "no '### Criteria' heading" in result.output
+
+
+def test_assignment_example_in_the_docs_parses(tmp_path):
+    """The example in docs/content-format.md loads without problems: a task and three criteria."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "content-format.md"
+    [block] = re.findall(r"```markdown\n(## Assignment\n.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    cat = _load(tmp_path, {"01-a.md": lesson_md(body=block)})
+    assert messages(cat) == [] and messages(cat, "warning") == []
+    assert len(_text(cat).assignment.criteria) == 3
