@@ -123,13 +123,18 @@ def queue_in_process(stack: Any) -> float:
         page = coaching.queue(manager)
         assert page.total >= 2000, page.total
         figure = _median_ms(lambda: coaching.queue(manager, page=20), 20)
-        db.session.remove()
-        db.engine.dispose()
+    _dispose(app)
     return figure
 
 
 def measure(stack: Any, args: Any, figures: dict[str, Any]) -> None:
     """Queue page over HTTP (first and a deep page), the queue function, drafts (wrk) and submissions (threads)."""
+    from tests.scale.helpers import app_for
+
+    # Accounts first, while nothing else writes: a read-then-write in-process session cannot wait for the lock.
+    app = app_for(stack.server.database_url, stack.server.root)
+    learners = create_users(app, max(2, args.connections))
+    _dispose(app)
     browser = stack.manager_browser
     first = browser.get(QUEUE)
     assert first.status == 200, first.status
@@ -139,7 +144,7 @@ def measure(stack: Any, args: Any, figures: dict[str, Any]) -> None:
     figures["queue function ms"] = queue_in_process(stack)
     figures["review page ms"] = _median_ms(lambda: browser.get(_first_review(first.body)), 15)
     _drafts(stack, args, figures)
-    _submissions(stack, args, figures)
+    _submissions(stack, args, figures, learners)
 
 
 def _first_review(body: str) -> str:
@@ -187,14 +192,18 @@ def _threaded(calls: list[Any], threads: int) -> tuple[list[int], float]:
     return statuses, time.perf_counter() - started
 
 
-def _submissions(stack: Any, args: Any, figures: dict[str, Any]) -> None:
+def _dispose(app: Any) -> None:
+    """Close an in-process app's database connections."""
+    from coaching.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _submissions(stack: Any, args: Any, figures: dict[str, Any], learners: list[dict[str, Any]]) -> None:
     """Real submissions, each a new version with its snapshot (learners x lessons) from `connections` threads,
     next to the bare route sent the same way by the same sessions; then the versions are counted."""
-    from coaching.extensions import db
-    from tests.scale.helpers import app_for
-
-    app = app_for(stack.server.database_url, stack.server.root)
-    learners = create_users(app, max(2, args.connections))
     sessions = []
     for learner in learners:
         browser = Browser(stack.server.base)
@@ -220,6 +229,3 @@ def _submissions(stack: Any, args: Any, figures: dict[str, Any]) -> None:
                     "submit accepted": accepted, "submit stored": stored,
                     "submit failed": len(statuses) - accepted + sum(1 for status in bare if status != 200)})
     figures["submit/bare"] = figures["submit rps"] / figures["bare same client rps"]
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()

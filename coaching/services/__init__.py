@@ -7,6 +7,8 @@ arguments, add and flush; the caller (a view or a command) commits. Nothing here
     progress       lesson completion, course status, reading activity
     quizzes        quiz answers, attempts (exactly once), attempts left, grants
     certificates   issuing exactly once, status, revocation, credentials and PDFs
+    coaching       assignment submissions and reviews (the state machine), coaches, the review queue, evidence
+    review_mail    coaching mail: new submissions, reviews, resets, the managers' daily digest
     accounts       users, passwords, sessions, resets, invites, profiles
     management     manager actions on people, certificates, invites and content (with the audit log)
     privacy        personal-data export, account deletion, retention

@@ -377,3 +377,11 @@ def test_german_review_page(app, desk, make_user):
     html = html_of(client, f"/manage/reviews/{desk.submission_id(aff)}")
     assert "Erfüllt" in html and "Überarbeitung anfordern" in html and "Bewertung senden" in html
     assert "Bewertungen" in html_of(client, "/manage/reviews")
+
+
+def test_preview_shows_the_assignment(app, reviewer):
+    """The manager's preview of a lesson file shows the task, the settings and each criterion with its id."""
+    html = html_of(reviewer, "/manage/content/preview/pitch/landing")
+    assert "Describe your landing page" in html and "Submission: text and link." in html
+    assert "At most 300 characters." in html and len(re.findall(r"<code class=\"muted\">c-[0-9a-f]{10}</code>",
+                                                                 html)) == 2

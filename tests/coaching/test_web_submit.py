@@ -281,3 +281,14 @@ def test_german_lesson_page(app, client, make_user):
     html = page(client)
     assert "Zelt <strong>Trail 2</strong>" in html and "Die Überschrift nennt einen konkreten Nutzen" in html
     assert "Zur Bewertung einreichen" in html and "Entwurf speichern" in html and "Ihre Antwort" in html
+
+
+def test_quiz_and_assignment_lesson_says_what_is_left(app, client, logged_in, desk):
+    """Approved but the quiz not passed yet: the page says to pass the quiz; the lesson is not done."""
+    boss = desk.user("Maria Manager", role="manager")
+    assert send_work(client, LANDING, answer="My page.", link="https://shop.example/p").status_code == 303
+    desk.review(boss, logged_in.id, slug="landing")
+    html = page(client, LANDING)
+    assert "Pass the quiz below to complete the lesson." in html and "You completed this lesson." not in html
+    with app.app_context():
+        assert db.session.scalars(select(LessonProgress)).all() == []
