@@ -215,16 +215,14 @@ def measure_progress(stack: Stack, figures: dict[str, Any]) -> None:
 
 def pdf_in_process(stack: Stack) -> float:
     """Certificate PDF rendered through coaching.credentials (snapshot, signed credential, PDF), median ms."""
-    from coaching.credentials.pdf import render_certificate_pdf
-    from coaching.services.certificates import credential_jwt, find_certificate, snapshot_of
+    from coaching.services.certificates import certificate_pdf, find_certificate
     from tests.scale.helpers import app_for
 
     app = app_for(stack.server.database_url, stack.server.root)
     with app.app_context():
         certs = [find_certificate(i) for i in stack.certificate_ids(11)]
         render = iter(certs)
-        return median_ms(lambda: (lambda c: render_certificate_pdf(snapshot_of(c), credential_jwt=credential_jwt(c)))(
-            next(render)), 10)
+        return median_ms(lambda: certificate_pdf(next(render)), 10)
 
 
 def bench_database(name: str, url: str, tmp: Path, content: Path, args: argparse.Namespace) -> dict[str, Any]:
