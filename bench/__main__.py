@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from bench import accounts, credentials, load
+from bench import accounts, credentials, load, reviews
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
@@ -100,7 +100,9 @@ class Stack:
 
         started = time.perf_counter()
         self.server.prepare()
-        counts = seed_data(self.server.database_url, load_catalog(self.content), affiliates=self.affiliates)
+        catalog = load_catalog(self.content)
+        counts = seed_data(self.server.database_url, catalog, affiliates=self.affiliates)
+        counts.update(reviews.seed(self.server.database_url, catalog, waiting=min(2000, self.affiliates)))
         from tests.scale.helpers import app_for
 
         app = app_for(self.server.database_url, self.server.root)
@@ -241,6 +243,8 @@ def bench_database(name: str, url: str, tmp: Path, content: Path, args: argparse
         measure_pages(stack, args, figures)
         measure_certificates(stack, figures)
         measure_progress(stack, figures)
+        print(f"== {name}: review queue and submissions", flush=True)
+        reviews.measure(stack, args, figures)
         print(f"== {name}: quiz submissions", flush=True)
         measure_quiz(stack, args, figures)
         if name == "SQLite":
@@ -264,6 +268,8 @@ def fmt(value: Any, kind: str) -> str:
         return value
     if isinstance(value, load.Result):
         return {"rps": f"{value.rps:,.0f}", "p99": f"{value.p99_ms:,.0f} ms", "fail": f"{value.failures}"}[kind]
+    if kind == "rps1":
+        return f"{value:,.0f}"
     return f"{value:,.2f}" if kind in ("ratio", "ms2") else f"{value:,.0f}" if kind == "int" else f"{value:,.1f}"
 
 
@@ -289,6 +295,17 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
         ("certificate PDF via HTTP, downloaded again, median ms", "pdf again ms", "ms", "rendered again: nothing kept"),
         ("certificate PDF via coaching.credentials, median ms", "pdf function ms", "ms", "in-process"),
         (f"manager progress page ({PROGRESS}), median ms", "progress ms", "ms", "10,000 affiliates"),
+        (f"review queue page ({reviews.QUEUE}), median ms", "queue ms", "ms", "2,000 waiting; aim < 200"),
+        ("review queue, page 30, median ms", "queue deep ms", "ms", "deep OFFSET"),
+        ("review queue in-process (coaching.queue), median ms", "queue function ms", "ms", "count + 50 rows"),
+        ("review page, median ms", "review page ms", "ms", "task, criteria, versions"),
+        ("assignment draft save, rps", "draft", "rps", "wrk, one session, every request writes"),
+        ("assignment draft save failed requests", "draft", "fail", "must be 0"),
+        ("assignment submit (a new version each), rps", "submit rps", "rps1", "threads, a connection per request"),
+        ("bare route, same client and sessions, rps", "bare same client rps", "rps1", "baseline of the line above"),
+        ("submit / bare route, same client", "submit/bare", "ratio", ""),
+        ("submissions accepted / stored", "submit accepted/stored", "", "must be equal"),
+        ("submit failed requests", "submit failed", "int", "must be 0"),
         ("server log errors (tracebacks, locked database)", "server errors", "int", "must be 0"),
         ("verify an uploaded certificate PDF, POST /verify, median ms", "upload route ms", "ms",
          "goal < 50; in process (test client)"),
@@ -299,6 +316,8 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
         *((label, key, "ms2", note) for label, key, note in accounts.ROWS),
     ]
     for figures in (sq, pg or {}):
+        if "submit accepted" in figures:
+            figures["submit accepted/stored"] = f"{figures['submit accepted']} / {figures['submit stored']}"
         if "quiz" in figures:
             figures["quiz accepted"] = len(figures["quiz"].ids)
             figures["quiz lost/dup"] = f"{figures['quiz lost']} / {figures['quiz duplicated']}"
@@ -324,6 +343,7 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="coaching-bench.") as tmp_name:
         tmp = Path(tmp_name)
         content = write_catalog(tmp / "content", args.courses, args.lessons)
+        reviews.write_course(content)
         catalog = catalog_load(content)
         catalog["grading us"] = grading_microseconds()
         results["SQLite"] = bench_database("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, content, args)

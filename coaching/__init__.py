@@ -212,7 +212,7 @@ def _configure_logging(app: Flask) -> None:
 
 def _configure_templates(app: Flask) -> None:
     """Values and filters every template may use."""
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 
     app.jinja_env.globals["badge_labels"] = BADGE_LABELS
 
@@ -227,3 +227,12 @@ def _configure_templates(app: Flask) -> None:
     @app.template_filter("format_datetime_local")
     def _format_datetime(value: Any) -> str:
         return format_datetime(value, format="medium") if value else "–"
+
+    @app.template_filter("format_timedelta_local")
+    def _format_timedelta(value: Any) -> str:
+        return format_timedelta(value, threshold=1.0) if value is not None else "–"
+
+    from .usertext import as_html, link_html
+
+    app.add_template_filter(as_html, "usertext")  # a person's text: escaped, line breaks kept, links nofollow
+    app.add_template_filter(link_html, "userlink")

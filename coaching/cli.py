@@ -24,6 +24,7 @@ content_cli = AppGroup("content", help="Check and inspect the Markdown course co
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 credentials_cli = AppGroup("credentials", help="Manage the keys that sign certificates; verify a certificate.")
 mail_cli = AppGroup("mail", help="Send the mails waiting in the outbox.")
+reviews_cli = AppGroup("reviews", help="Assignment reviews: the managers' daily digest.")
 
 
 @content_cli.command("check")
@@ -240,6 +241,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(credentials_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(reviews_cli)
 
 
 @users_cli.command("purge-inactive")
@@ -303,3 +305,14 @@ def mail_worker(once: bool, interval: float | None) -> None:
             return
         if report is None or report.handled == 0:
             stop.wait(interval)
+
+
+@reviews_cli.command("digest")
+def reviews_digest() -> None:
+    """Mail each manager who chose the daily digest the new submissions waiting for review (once a day; run it
+    from cron or a timer as often as you like)."""
+    from .services.review_mail import send_digests
+
+    sent = send_digests()
+    db.session.commit()
+    click.echo(f"{sent} digest mail(s) queued.")

@@ -19,7 +19,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextArea
 
-from .inputs import FORM_FIELDS, problems_of_request, reason_text, text_problem
+from .inputs import FORM_FIELD_PREFIXES, FORM_FIELDS, problems_of_request, reason_text, text_problem
 
 FIELD_MESSAGE = _l("This field contains characters that are not allowed: %(reason)s.")
 
@@ -87,6 +87,7 @@ class Form(FlaskForm):
         """Tell the request guard which field names a form will judge (it leaves their problems to us)."""
         super().__init_subclass__(**kwargs)
         FORM_FIELDS.update(name for name in dir(cls) if isinstance(getattr(cls, name, None), UnboundField))
+        FORM_FIELD_PREFIXES.update(getattr(cls, "field_prefixes", ()))
 
     @property
     def refused_fields(self) -> dict[str, str]:

@@ -47,6 +47,13 @@ REASONS = {
 # Field names declared by the app's forms (filled by coaching.forms.Form subclasses as they are defined):
 # a refused value there is left to the form, which shows it as a field error.
 FORM_FIELDS: set[str] = set()
+# Prefixes of field names a form reads by pattern (a review's `comment-<criterion id>`), declared the same way.
+FORM_FIELD_PREFIXES: set[str] = set()
+
+
+def declared(name: str) -> bool:
+    """True when a form of the app judges this field (by its name or a declared prefix)."""
+    return name in FORM_FIELDS or any(name.startswith(prefix) for prefix in FORM_FIELD_PREFIXES)
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
@@ -155,7 +162,7 @@ def _check_form(fields: Iterator[tuple[str | None, str]]) -> None:
     """
     deferred: dict[str, str] = {}
     for name, problem in fields:
-        if name is None or name not in FORM_FIELDS:
+        if name is None or not declared(name):
             raise InputRefused("form", name, problem)
         if problem != "newline":
             deferred.setdefault(name, problem)

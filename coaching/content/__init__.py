@@ -1,5 +1,6 @@
 """The content pipeline: Markdown lesson files -> an in-memory Catalog. No Flask, no database."""
 
+from .assignment import Assignment, Criterion
 from .catalog import (
                       SHOW_ANSWERS,
                       Catalog,
@@ -27,6 +28,7 @@ from .store import ContentStore
 normalize_text = id_normalize  # the old name of the id normaliser
 
 __all__ = [
+    "Assignment", "Criterion",
     "SHOW_ANSWERS", "Catalog", "CertificateSettings", "CheckReport", "ContentError", "ContentStore", "Course",
     "CourseText", "FileStatus", "Grade", "Lesson", "LessonText", "Number", "NumberKey", "Option", "Question",
     "QuestionResult", "Quiz", "Renderer", "SearchHit", "TocItem", "check_path", "grade", "grade_normalize",

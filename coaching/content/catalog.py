@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from .assignment import Assignment
 from .normalize import grade_normalize
 from .numbers import NumberKey
 
@@ -150,6 +151,7 @@ class LessonText:
     content_hash: str
     path: str
     words: int
+    assignment: Assignment | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity: holds mappings, stays hashable

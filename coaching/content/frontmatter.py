@@ -379,6 +379,8 @@ LESSON = {
     "shuffle": Field("bool"),
     "show_answers": Field("choice", choices=SHOW_ANSWERS),
     "exam": Field("bool"),
+    "submission": Field("str"),  # an assignment's: text or text+link (checked in assignment.py)
+    "max_length": Field("int", low=1, high=100000),
 }
 LESSON_TRANSLATION = {
     "title": Field("str", required=True),

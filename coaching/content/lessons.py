@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import frontmatter as fm
+from .assignment import read_assignment
 from .catalog import Lesson, LessonText, Quiz, resolve_asset
 from .courses import DEFAULT_PASS_MARK, CourseMeta
 from .files import ContentFile, Folder, check_images, external_image, key_line, parse, read_file
@@ -162,8 +163,15 @@ def _translation(folder: Folder, file: ContentFile, default: LessonText | None) 
 
 def _text(folder: Folder, file: ContentFile, doc: fm.Document, values: dict, settings: QuizSettings,
           default: LessonText | None) -> LessonText:
-    """Render a lesson body and quiz into a LessonText (best effort, problems recorded)."""
-    section = split_quiz(doc.body, doc.body_line)
+    """Render a lesson body, quiz and assignment into a LessonText (best effort, problems recorded)."""
+    work = read_assignment(
+        doc.body, doc.body_line, values, default=default.assignment if default else None,
+        translation=default is not None, key_lines={k: v[0] for k, v in (doc.meta.items or {}).items()},
+        render_document=folder.context.document, render_inline=folder.context.inline)
+    for line, message, severity in work.issues:
+        file.add(line, message, severity)
+    check_images(file, folder, work.images, (), doc.body_line)
+    section = split_quiz(work.prose, doc.body_line)
     for line, message, severity in section.issues:
         file.add(line, message, severity)
     rendered = folder.context.document(section.prose)
@@ -171,7 +179,8 @@ def _text(folder: Folder, file: ContentFile, doc: fm.Document, values: dict, set
     quiz = _quiz(folder, file, section, settings, default)
     title = values.get("title") or file.lesson_slug or file.path.stem
     return LessonText(file.lang, title, values.get("summary", ""), values.get("minutes", 1), rendered.html,
-                      rendered.toc, quiz, file.content_hash, file.shown, count_words(rendered.html))
+                      rendered.toc, quiz, file.content_hash, file.shown, count_words(rendered.html),
+                      work.assignment)
 
 
 def _quiz(folder: Folder, file: ContentFile, section: Section, settings: QuizSettings,

@@ -1,4 +1,4 @@
-"""Views of the learning area: catalog, course, lesson, quiz, dashboard, search, course assets.
+"""Views of the learning area: catalog, course, lesson, quiz, assignment, dashboard, search, course assets.
 
 Thin: each view parses the request, calls the services, and renders; pages showing a person's state are
 rendered per request (the lesson body and quiz HTML come ready from the content catalog).
@@ -15,9 +15,10 @@ from flask_login import current_user
 from ..access import public, signed_in
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import catalog, certificates, progress, quizzes
+from ..services import catalog, certificates, coaching, progress, quizzes
+from ..usertext import without_control
 from . import bp
-from .forms import CompleteForm, QuizForm
+from .forms import AssignmentForm, CompleteForm, QuizForm
 
 
 def _course_or_404(course_slug: str) -> Any:
@@ -87,7 +88,7 @@ def lesson(course_slug: str, lesson_slug: str) -> Any:
 
 
 def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tuple[str, ...] = (),
-                   status_code: int = 200, status: Any = None) -> Any:
+                   status_code: int = 200, status: Any = None, given: dict[str, Any] | None = None) -> Any:
     """Render the lesson page (also used to re-show a quiz with the person's answers kept).
 
     The forms are plain inputs (QuizForm and CompleteForm validate the POSTs): building WTForms objects
@@ -106,10 +107,16 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
                       if request.method == "POST" else {}),
             "missing": set(missing),
         }
+    work = None
+    if text.assignment is not None:
+        work = {"work": coaching.work_of(current_user.id, course.slug, lesson.slug), "given": given,
+                "quiz_passed": text.quiz is not None and quiz_view["standing"].best is not None
+                and quiz_view["standing"].best.passed}
     page = render_template(
         "learn/lesson.html", course=course, lesson=lesson, text=text, fell_back=fell_back, lang=lang,
         status=status, done=lesson.slug in status.done, quiz=quiz_view, submission_id=submission_id,
-        previous=course.previous_lesson(lesson.slug), next=course.next_lesson(lesson.slug),
+        previous=course.previous_lesson(lesson.slug), next=course.next_lesson(lesson.slug), work=work,
+        work_errors=WORK_ERRORS,
     )
     return page if status_code == 200 else (page, status_code)
 
@@ -122,6 +129,11 @@ def complete(course_slug: str, lesson_slug: str) -> Any:
     text, _fell_back = lesson.text(current_language())
     if not CompleteForm().validate_on_submit():
         abort(400)
+    if coaching.assignment_of(lesson) is not None or text.assignment is not None:
+        flash(_("This lesson is completed when your assignment is approved (and its quiz passed, if it has one).")
+              , "warning")
+        return redirect(url_for("learn.lesson", course_slug=course.slug, lesson_slug=lesson.slug,
+                                _anchor="assignment"), 303)
     if text.quiz is not None:
         flash(_("This lesson is completed by passing its quiz."), "warning")
         return redirect(url_for("learn.lesson", course_slug=course.slug, lesson_slug=lesson.slug), 303)
@@ -209,14 +221,16 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int) -> Any:
 @bp.get("/dashboard")
 @signed_in
 def dashboard() -> Any:
-    """My courses with percentages, last activity, what to do next, and my certificates."""
+    """My courses with percentages, last activity, what to do next, my assignments, and my certificates."""
     courses = catalog.visible_courses(current_user)
     statuses = progress.statuses_for(current_user.id, courses)
     mine = [c for c in courses if statuses[c.slug].started]
     mine.sort(key=lambda c: statuses[c.slug].last_activity_at or statuses[c.slug].started_at or 0, reverse=True)
     others = [c for c in courses if not statuses[c.slug].started]
+    work = coaching.my_work(current_user.id, catalog.catalog(), current_language())
     return render_template("learn/dashboard.html", mine=mine, others=others, statuses=statuses,
-                           lang=current_language(), certificates=certificates.certificates_of(current_user.id))
+                           lang=current_language(), certificates=certificates.certificates_of(current_user.id),
+                           work=work)
 
 
 @bp.get("/search")
@@ -227,3 +241,107 @@ def search() -> Any:
     hits = catalog.search(query, current_language(), current_user)
     courses = {c.slug: c for c in catalog.visible_courses(current_user)}
     return render_template("learn/search.html", query=query, hits=hits, courses=courses, lang=current_language())
+
+
+# --- assignments ---------------------------------------------------------------------------------------------
+
+WORK_ERRORS = {
+    "empty": lambda a: _("Write your answer before you submit it."),
+    "too_long": lambda a: _("Your answer is longer than the %(max)d characters this assignment allows.",
+                            max=a.max_length),
+    "link": lambda a: _("The link must be a complete web address starting with http:// or https://."),
+    "link_missing": lambda a: _("This assignment asks for a link as well: add the web address of your page or "
+                                "post."),
+    "text": lambda a: _("Your text contains characters that cannot be stored (control characters or a broken "
+                        "encoding). They have been removed below; please check the text and send it again."),
+}
+WORK_REFUSALS = {
+    "waiting": lambda: _("Your submission is waiting for review and cannot be changed now."),
+    "approved": lambda: _("This assignment is already approved; there is nothing more to submit."),
+}
+
+
+def _checked_box(name: str) -> bool:
+    """A checkbox: ticked when sent with a value."""
+    return bool(request.form.get(name))
+
+
+@bp.post("/courses/<course_slug>/<lesson_slug>/assignment")
+@signed_in
+def submit_assignment(course_slug: str, lesson_slug: str) -> Any:
+    """Save a draft of my assignment or submit it for review (`action` = save | submit)."""
+    course, lesson = _lesson_or_404(course_slug, lesson_slug)
+    text, _fell_back = lesson.text(current_language())
+    if text.assignment is None:
+        abort(404)
+    form = AssignmentForm()
+    action = request.form.get("action")
+    answer, link = request.form.get("answer", ""), request.form.get("link", "")
+    consent = _checked_box("show_on_certificate")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors or form.content_hash.errors or action not in ("save", "submit"):
+            abort(400)
+        # The answer or the link holds characters no text may hold (the input rule): shown again without them.
+        given = {"answer": without_control(answer), "link": without_control(link, multiline=False),
+                 "consent": consent, "error": "text"}
+        return _render_lesson(course, lesson, submission_id=secrets.token_urlsafe(16), status_code=400, given=given)
+    if action not in ("save", "submit"):
+        abort(400)
+    here = url_for("learn.lesson", course_slug=course.slug, lesson_slug=lesson.slug, _anchor="assignment")
+    stale = form.content_hash.data != text.content_hash
+    try:
+        if action == "save" or stale:
+            coaching.save_draft(current_user, course, lesson, text, answer=answer, link=link, consent=consent)
+        else:
+            coaching.submit(current_user, course, lesson, text, answer=answer, link=link, consent=consent,
+                            language=current_language())
+    except coaching.WorkError as error:
+        db.session.rollback()
+        given = {"answer": answer, "link": link, "consent": consent, "error": error.code}
+        if error.code == "text":
+            given.update(answer=without_control(answer), link=without_control(link, multiline=False))
+        return _render_lesson(course, lesson, submission_id=secrets.token_urlsafe(16), status_code=400, given=given)
+    except coaching.WorkRefused as error:
+        db.session.rollback()
+        flash(WORK_REFUSALS.get(error.code, WORK_REFUSALS["waiting"])(), "warning")
+        return _render_lesson(course, lesson, submission_id=secrets.token_urlsafe(16), status_code=409)
+    db.session.commit()
+    if stale:
+        flash(_("The assignment was updated while you had it open. Your text is saved as a draft: please check "
+                "the task and submit again."), "warning")
+    elif action == "save":
+        flash(_("Your draft is saved."), "success")
+    else:
+        flash(_("Your work is submitted for review. You will get a mail when it has been reviewed."), "success")
+    return redirect(here, 303)
+
+
+@bp.post("/dashboard/assignments/<dbid:submission_id>/consent")
+@signed_in
+def assignment_consent(submission_id: int) -> Any:
+    """Show my approved work on my certificate, or stop showing it (`show_on_certificate` = y | n)."""
+    submission = coaching.own_submission(current_user.id, submission_id)
+    if submission is None:
+        abort(404)
+    choice = request.form.get("show_on_certificate")
+    if not CompleteForm().validate_on_submit() or choice not in ("y", "n"):
+        abort(400)
+    changed = coaching.set_consent(current_user, submission, choice == "y")
+    db.session.commit()
+    if changed:
+        flash(_("Your work will be shown on your certificate.") if choice == "y" else
+              _("Your work is no longer shown on your certificate."), "success")
+    return redirect(url_for("learn.dashboard", _anchor="assignments"), 303)
+
+
+@bp.get("/submissions/<dbid:submission_id>")
+@signed_in
+def submission(submission_id: int) -> Any:
+    """One of my assignments with every version and its feedback (another person's: 404)."""
+    work = coaching.own_submission(current_user.id, submission_id)
+    if work is None:
+        abort(404)
+    found = catalog.find_lesson(work.course_slug, work.lesson_slug, current_user)
+    return render_template("learn/submission.html", submission=work, versions=coaching.version_views(work),
+                           course=found[0] if found else None, lesson=found[1] if found else None,
+                           lang=current_language())

@@ -1,7 +1,8 @@
-"""The manager area: overview, progress, affiliates, question analysis, exports, content, invites."""
+"""The manager area: overview, progress, affiliates, reviews, question analysis, exports, content, invites."""
 from flask import Blueprint
 
 bp = Blueprint("manage", __name__)  # ids use the app-wide `dbid` converter (coaching/routing.py)
 
-# Importing the view modules registers their views on bp (privacy: personal-data export and deletion).
-from . import privacy, routes  # noqa: E402, F401
+# Importing the view modules registers their views on bp (privacy: personal-data export and deletion;
+# reviews: the review queue, coaches and review mail).
+from . import privacy, reviews, routes  # noqa: E402, F401

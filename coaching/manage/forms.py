@@ -1,6 +1,6 @@
 """Forms of the manager area: one per action. Every action is a POST carrying the CSRF token."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -53,3 +53,34 @@ class DeleteUserForm(Form):
     certificates = RadioField(_l("Certificates"), default="keep", validators=[DataRequired()], choices=[
         SelectChoice("keep", _l("Keep them verifiable (the page keeps showing the printed name)")),
         SelectChoice("withdraw", _l("Withdraw them (the page says “withdrawn by the holder”, no name)"))])
+
+
+class CoachForm(Form):
+    """Set or remove an affiliate's coach (an empty value removes it)."""
+
+    coach = StringField(validators=[Optional(), Length(max=10)])
+
+
+class BulkCoachForm(Form):
+    """Set or remove the coach of the affiliates ticked in the list."""
+
+    coach = StringField(validators=[Optional(), Length(max=10)])
+
+
+class NotifyForm(Form):
+    """A manager's review mail choice."""
+
+    notify = RadioField(_l("Mail me about new submissions"), default="each", validators=[DataRequired()], choices=[
+        SelectChoice("each", _l("For each submission")), SelectChoice("daily", _l("Once a day, as a digest")),
+        SelectChoice("off", _l("Not at all"))])
+
+
+class ReviewForm(Form):
+    """The review form's fixed fields: the version reviewed and the decision (the criteria marks and comments
+    are read against that version's snapshot by the coaching service). The comments may hold several lines:
+    the overall one and each `comment-<criterion id>` are declared here, so the input rule leaves their line
+    breaks alone (control characters stay refused, by the coaching service)."""
+
+    field_prefixes = ("comment-", "criterion-")
+    version = HiddenField(validators=[DataRequired(), Length(max=6)])
+    overall_comment = TextAreaField()

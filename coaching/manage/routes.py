@@ -16,7 +16,7 @@ from ..i18n import current_language
 from ..inputs import InputRefused
 from ..models import User, utcnow
 from ..routing import external_url
-from ..services import accounts, audit, catalog, certificates, management
+from ..services import accounts, audit, catalog, certificates, coaching, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
 from ..services.reports import invites as invite_reports
@@ -24,7 +24,7 @@ from ..services.reports import overview as overview_report
 from ..services.reports import questions as question_report
 from . import bp
 from .charts import bar_chart
-from .forms import ActionForm, InviteForm, LessonActionForm, ResetLessonForm, RevokeForm, RoleForm
+from .forms import ActionForm, BulkCoachForm, InviteForm, LessonActionForm, ResetLessonForm, RevokeForm, RoleForm
 
 MAX_QUERY = 200
 PER_PAGE = 50
@@ -41,6 +41,9 @@ REFUSALS = {
     "not_affiliate": lambda: _("Reset links can only be created for affiliates."),
     "inactive": lambda: _("This account is deactivated. Reactivate it first."),
     "role": lambda: _("Unknown role."),
+    "not_manager": lambda: _("A coach must be an active manager."),
+    "self_coach": lambda: _("Nobody can coach themselves."),
+    "no_people": lambda: _("Tick at least one person in the list first."),
 }
 
 Outcome = tuple[str, str] | None  # (flash message, category), or nothing to say
@@ -144,7 +147,7 @@ def overview() -> Any:
                        empty_text=_("No data yet: nobody has started this course."))
              for d in data.drop_off]
     return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=cat.courses,
-                           lang=current_language())
+                           lang=current_language(), reviews=coaching.review_figures())
 
 
 @bp.get("/courses/<course_slug>")
@@ -183,7 +186,8 @@ def affiliates() -> Any:
     role = request.args.get("role", "")
     role = role if role in ("affiliate", "manager") else ""
     page = people.users_page(q=_q(), role=role, page=_page(), per_page=PER_PAGE)
-    return render_template("manage/affiliates.html", page=page, q=_q(), role=role, args={"q": _q(), "role": role})
+    return render_template("manage/affiliates.html", page=page, q=_q(), role=role, args={"q": _q(), "role": role},
+                           managers=coaching.active_managers(), bulk_form=BulkCoachForm())
 
 
 @bp.get("/affiliates/<dbid:user_id>")
@@ -197,7 +201,8 @@ def affiliate(user_id: int) -> Any:
         "manage/affiliate.html", user=user, courses=people.user_courses(cat, user.id, lang),
         attempts=people.attempt_views(cat, user.id, lang), certificates=certificates.certificates_of(user.id),
         history=audit.recent_for("user", user.id), role_form=RoleForm(role=user.role), revoke_form=RevokeForm(),
-        reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id)
+        reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id,
+        coach=coaching.coach_of(user.id), managers=coaching.active_managers(), work=coaching.work_states(user.id))
 
 
 def _lesson_from(form: LessonActionForm) -> tuple[Any, Any]:
@@ -225,9 +230,11 @@ def reset_lesson(user_id: int) -> Any:
     """Reset a lesson's progress; the confirmation checkbox is required."""
     def act(user: User, form: ResetLessonForm) -> Outcome:
         course, lesson = _lesson_from(form)
-        management.reset_lesson(current_user, user, course, lesson)
-        return _("Progress in “%(lesson)s” has been reset.", lesson=lesson.text(current_language())[0].title), \
-            "success"
+        title = lesson.text(current_language())[0].title
+        if management.reset_lesson(current_user, user, course, lesson):
+            return _("Progress in “%(lesson)s” has been reset; its assignment is open again and the affiliate has "
+                     "been told by mail.", lesson=title), "success"
+        return _("Progress in “%(lesson)s” has been reset.", lesson=title), "success"
 
     return person_action(user_id, ResetLessonForm(), act,
                          unconfirmed=_("Tick the confirmation box to reset the lesson."))

@@ -2,6 +2,7 @@
 from .accounts import ROLES, Invite, PasswordReset, User, new_session_token
 from .audit import AuditLog
 from .certificates import Certificate
+from .coaching import DECISIONS, NOTIFY_CHOICES, Coach, Review, ReviewSettings, Submission, SubmissionVersion
 from .counters import Counter
 from .learning import AttemptGrant, CourseEnrollment, LessonProgress, QuizAttempt
 from .mail import MAIL_STATUSES, OutboxMail
@@ -12,4 +13,5 @@ __all__ = [
     "ROLES", "User", "PasswordReset", "Invite", "CourseEnrollment", "LessonProgress", "QuizAttempt",
     "AttemptGrant", "Certificate", "Counter", "AuditLog", "UTCDateTime", "utcnow", "iso_utc", "new_session_token",
     "OutboxMail", "MAIL_STATUSES", "Registration",
+    "Submission", "SubmissionVersion", "Review", "Coach", "ReviewSettings", "DECISIONS", "NOTIFY_CHOICES",
 ]

@@ -9,6 +9,8 @@ arguments, add and flush; the caller (a view or a command) commits. Nothing here
     standing       the result that counts for a quiz and attempts left (used by quizzes and certificates)
     certificates   issuing exactly once with frozen facts, status, revocation, status lists, evidence,
                    checking an uploaded certificate, credentials and PDFs
+    coaching       assignment submissions and reviews (the state machine), coaches, the review queue, evidence
+    review_mail    coaching mail: new submissions, reviews, resets, the managers' daily digest
     accounts       users, passwords, sessions, resets, invites, profiles
     management     manager actions on people, certificates, invites and content (with the audit log)
     privacy        personal-data export, account deletion, retention

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..content import render
+from sqlalchemy import and_, select
+
+from ..content import Course, render
 from ..extensions import db
-from ..models import Certificate, iso_utc
+from ..models import Certificate, Review, Submission, SubmissionVersion, iso_utc
 from .db import lock_row
 from .links import evidence_url
 
@@ -40,6 +42,7 @@ class EvidenceRecord:
     approved_at: datetime | None = None
     link: str | None = None
     consent: bool = False
+    lesson: str | None = None  # the lesson's slug, to follow the holder's consent from their dashboard
 
     def __post_init__(self) -> None:
         """Refuse anything the credential or the evidence page could not state."""
@@ -60,7 +63,7 @@ class EvidenceRecord:
         """The JSON object stored on the certificate row."""
         return {"name": self.name, "task": self.task, "text": self.text, "reviewer_comment": self.reviewer_comment,
                 "approved_at": iso_utc(self.approved_at),
-                "link": self.link, "consent": self.consent}
+                "link": self.link, "consent": self.consent, "lesson": self.lesson}
 
     @classmethod
     def from_json(cls, data: object) -> EvidenceRecord | None:
@@ -72,7 +75,8 @@ class EvidenceRecord:
             return cls(name=data.get("name"), task=data.get("task"), text=data.get("text", ""),
                        reviewer_comment=data.get("reviewer_comment") or "",
                        approved_at=datetime.fromisoformat(approved) if isinstance(approved, str) else None,
-                       link=data.get("link"), consent=data.get("consent") is True)
+                       link=data.get("link"), consent=data.get("consent") is True,
+                       lesson=data.get("lesson") if isinstance(data.get("lesson"), str) else None)
         except (TypeError, ValueError):
             return None
 
@@ -148,3 +152,41 @@ def erase_evidence(cert: Certificate) -> int:
               if isinstance(item, dict) else item for item in stored]
     _store_evidence(cert, erased)
     return len(stored)
+
+
+def approved_work(user_id: int, course: Course, language: str | None = None) -> list[EvidenceRecord]:
+    """A person's approved assignments in a course, in course order, as records to freeze on the certificate.
+
+    Each holds the lesson title in `language` (else the title answered), the task as it was when the approved
+    version was submitted (the snapshot it was reviewed against), the approved text and link, the approving
+    review's overall comment and time, and the person's consent (`show_on_certificate`, off by default).
+    """
+    rows = db.session.execute(
+        select(Submission, SubmissionVersion, Review).join(SubmissionVersion, and_(
+            SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == Submission.versions_count))
+        .join(Review, Review.version_id == SubmissionVersion.id)
+        .where(Submission.user_id == user_id, Submission.course_slug == course.slug,
+               Submission.state == "approved", SubmissionVersion.state == "approved")).all()
+    order = {lesson.slug: index for index, lesson in enumerate(course.lessons)}
+    records = []
+    for submission, version, approval in sorted(rows, key=lambda r: (order.get(r[0].lesson_slug, len(order)),
+                                                                     r[0].lesson_slug)):
+        lesson = course.lesson(submission.lesson_slug)
+        name = lesson.text(language or course.language)[0].title if lesson is not None else version.lesson_title
+        records.append(EvidenceRecord(
+            name=name[:MAX_EVIDENCE_NAME], task=version.task or name, text=version.answer or "",
+            reviewer_comment=approval.overall_comment or "", approved_at=approval.created_at,
+            link=version.link or None, consent=bool(submission.show_on_certificate), lesson=submission.lesson_slug))
+    return records
+
+
+def follow_consent(user_id: int, course_slug: str, lesson_slug: str, consent: bool) -> bool:
+    """The holder changed their consent on the dashboard: their current certificate of the course follows (the
+    assignment's page appears or goes). True when a certificate changed."""
+    cert = db.session.scalar(select(Certificate).where(
+        Certificate.user_id == user_id, Certificate.course_slug == course_slug,
+        Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
+    if cert is None:
+        return False
+    number = next((entry.number for entry in evidence_for(cert) if entry.record.lesson == lesson_slug), None)
+    return number is not None and set_evidence_consent(cert, number, consent)

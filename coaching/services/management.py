@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from ..content import Course, Lesson
 from ..extensions import db
 from ..models import ROLES, Certificate, Invite, User, utcnow
-from . import accounts, certificates, progress, quizzes
+from . import accounts, certificates, coaching, progress, quizzes
 from .audit import record
 
 
@@ -53,10 +53,14 @@ def grant_attempt(actor: User, user: User, course: Course, lesson: Lesson) -> No
     record(actor, "attempt_granted", "user", user.id, course=course.slug, lesson=lesson.slug)
 
 
-def reset_lesson(actor: User, user: User, course: Course, lesson: Lesson) -> None:
-    """Forget a lesson's completion (attempts stay as history)."""
+def reset_lesson(actor: User, user: User, course: Course, lesson: Lesson) -> bool:
+    """Forget a lesson's completion (attempts stay as history); its assignment returns to "not submitted" and
+    the affiliate is told. True when an assignment was reset too."""
     progress.reset_lesson(user.id, course.slug, lesson.slug)
-    record(actor, "lesson_reset", "user", user.id, course=course.slug, lesson=lesson.slug)
+    assignment = coaching.reset(user.id, course.slug, lesson.slug)
+    record(actor, "lesson_reset", "user", user.id, course=course.slug, lesson=lesson.slug,
+           **({"assignment": True} if assignment else {}))
+    return assignment
 
 
 def set_active(actor: User, user: User, active: bool) -> bool:

@@ -20,12 +20,17 @@ from ..models import (
     AttemptGrant,
     AuditLog,
     Certificate,
+    Coach,
     CourseEnrollment,
     Invite,
     LessonProgress,
     OutboxMail,
     PasswordReset,
     QuizAttempt,
+    Review,
+    ReviewSettings,
+    Submission,
+    SubmissionVersion,
     User,
     iso_utc,
     utcnow,
@@ -138,10 +143,47 @@ def _mails(user_id: int) -> list[dict[str, Any]]:
             for m in _rows(OutboxMail, OutboxMail.user_id == user_id)]
 
 
+def _submissions(user_id: int) -> list[dict[str, Any]]:
+    """Assignments: the draft, every version with the task it answered, and the feedback on it (the reviewers'
+    marks and comments; not who the reviewers are)."""
+    out = []
+    for s in _rows(Submission, Submission.user_id == user_id):
+        versions = []
+        for v in _rows(SubmissionVersion, SubmissionVersion.submission_id == s.id):
+            r = v.review
+            versions.append({
+                "number": v.number, "state": v.state, "submitted_at": iso_utc(v.submitted_at), "answer": v.answer,
+                "link": v.link, "language": v.language, "lesson_title": v.lesson_title, "task": v.task,
+                "criteria": [{"id": c.get("id"), "text": c.get("text")} for c in v.criteria or []],
+                "review": None if r is None else {
+                    "decision": r.decision, "reviewed_at": iso_utc(r.created_at), "criteria": r.criteria,
+                    "met": r.met, "total": r.total, "overall_comment": r.overall_comment}})
+        out.append({"id": s.id, "course": s.course_slug, "lesson": s.lesson_slug, "state": s.state,
+                    "draft_answer": s.draft_answer, "draft_link": s.draft_link,
+                    "show_on_certificate": s.show_on_certificate, "consent_changed_at": iso_utc(s.consent_changed_at),
+                    "created_at": iso_utc(s.created_at), "submitted_at": iso_utc(s.submitted_at),
+                    "approved_at": iso_utc(s.approved_at), "reset_at": iso_utc(s.reset_at), "versions": versions})
+    return out
+
+
+def _coach(user_id: int) -> list[dict[str, Any]]:
+    """The person's coach (a manager's name: the person sees it on nothing else, so it belongs to their data)."""
+    row = db.session.scalar(select(Coach).where(Coach.user_id == user_id))
+    return [] if row is None else [{"id": row.id, "coach": row.coach.name if row.coach else None,
+                                    "assigned_at": iso_utc(row.assigned_at)}]
+
+
+def _review_settings(user_id: int) -> list[dict[str, Any]]:
+    """A manager's review mail choice."""
+    row = db.session.scalar(select(ReviewSettings).where(ReviewSettings.user_id == user_id))
+    return [] if row is None else [{"id": row.id, "notify": row.notify, "last_digest_at": iso_utc(row.last_digest_at)}]
+
+
 SECTIONS = {
     "course_enrollments": _enrollments, "lesson_progress": _progress, "quiz_attempts": _attempts,
     "attempt_grants": _grants, "certificates": _certificates, "invites": _invites, "password_resets": _resets,
-    "audit_log": _audit, "mail_outbox": _mails,
+    "audit_log": _audit, "mail_outbox": _mails, "assignment_submissions": _submissions, "coach_assignments": _coach,
+    "review_settings": _review_settings,
 }
 
 
@@ -313,6 +355,7 @@ def delete_account(user: User, *, actor: User | None, withdraw_certificates: boo
     user_id, secrets_ = user.id, [user.email, user.name]
     certs = _certificates_on_delete(user_id, withdraw_certificates, secrets_, now)
     attempts, erased = _anonymise_attempts(user_id)
+    _erase_submissions(user_id)
     progress = _unlink(LessonProgress, LessonProgress.user_id, user_id)
     enrollments = _unlink(CourseEnrollment, CourseEnrollment.user_id, user_id)
     resets = db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id)).rowcount
@@ -332,10 +375,39 @@ def delete_account(user: User, *, actor: User | None, withdraw_certificates: boo
     return summary
 
 
+def _erase_submissions(user_id: int) -> int:
+    """Assignments lose their texts, links and the reviewers' comments on them; waiting ones leave the queue.
+
+    The rows stay without the person (decisions, criteria met and times keep the review figures right); the
+    person's coach and mail settings go, and reviews this person wrote keep their text without the reviewer.
+    """
+    ids = list(db.session.scalars(select(Submission.id).where(Submission.user_id == user_id)))
+    if ids:
+        versions = select(SubmissionVersion.id).where(SubmissionVersion.submission_id.in_(ids))
+        for review in db.session.scalars(select(Review).where(Review.version_id.in_(versions))):
+            review.overall_comment = ""
+            review.criteria = {key: {"met": bool((mark or {}).get("met")), "comment": ""}
+                               for key, mark in (review.criteria or {}).items()}  # a new dict: JSON is not tracked
+        db.session.execute(update(SubmissionVersion).where(SubmissionVersion.submission_id.in_(ids))
+                           .values(answer="", link=None))
+        db.session.execute(update(SubmissionVersion).where(SubmissionVersion.submission_id.in_(ids),
+                                                           SubmissionVersion.state == "waiting")
+                           .values(state="cancelled"))
+        db.session.execute(update(Submission).where(Submission.id.in_(ids)).values(
+            user_id=None, draft_answer=None, draft_link=None, show_on_certificate=False)
+            .execution_options(synchronize_session="fetch"))
+    db.session.execute(delete(Coach).where(or_(Coach.user_id == user_id, Coach.coach_id == user_id)))
+    db.session.execute(delete(ReviewSettings).where(ReviewSettings.user_id == user_id))
+    _unlink(Review, Review.reviewer_id, user_id)
+    db.session.flush()
+    return len(ids)
+
+
 def _unlink_others(user_id: int) -> None:
     """Person columns of tables this module does not know yet: unlink them, so the row can go."""
     known = {"certificates", "quiz_attempts", "lesson_progress", "course_enrollments", "password_resets",
-             "attempt_grants", "invites", "audit_log", "mail_outbox"}
+             "attempt_grants", "invites", "audit_log", "mail_outbox", "assignment_submissions", "coach_assignments",
+             "review_settings"}
     for table, column in person_links():
         if table.name not in known and column.nullable:
             db.session.execute(update(table).where(column == user_id).values({column.name: None}))

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import CourseEnrollment, LessonProgress, User, utcnow
 from .certificates import issue_certificate
 from .db import begin_write, insert_ignore
+from .evidence import approved_work
 
 ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
 
@@ -111,7 +112,8 @@ def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str,
         db.session.execute(update(CourseEnrollment).where(
             CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course.slug,
             CourseEnrollment.completed_at.is_(None)).values(completed_at=utcnow()))
-        issue_certificate(user, course, language)
+        lang = language if language in course.texts else course.language
+        issue_certificate(user, course, language, evidence=approved_work(user.id, course, lang))
     return inserted
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from ..content import Catalog, Course, Lesson, LessonText, Option, Question, Quiz, grade, option_order, order_seed
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt, User, utcnow
+from .coaching import assignment_done
 from .db import insert_ignore, lock_row
 from .progress import mark_complete, record_activity
 from .standing import BestResult, QuizStanding, quiz_standing  # noqa: F401  (the quiz pages' one rule, re-exported)
@@ -111,7 +112,8 @@ class AttemptRefused(Exception):
 
 def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, answers: dict[str, list[str]],
                 submission_id: str, language: str) -> tuple[QuizAttempt, bool]:
-    """Grade and store one attempt exactly once per submission; a pass completes the lesson.
+    """Grade and store one attempt exactly once per submission; a pass completes the lesson (a lesson with an
+    assignment only once that is approved too).
 
     A replay of the same form (same submission id), or the same answers sent again for the same version
     right after the latest attempt (the back button reloads the page with a new form id but the browser
@@ -139,9 +141,9 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
         "created_at": utcnow()}, conflict=["user_id", "submission_id"])
     attempt = _attempt_by_submission(user.id, submission_id)
     assert attempt is not None
-    if result.passed:
+    if result.passed and assignment_done(user.id, course.slug, lesson):
         mark_complete(user, course, lesson, text.content_hash, language)
-    else:
+    else:  # failed, or passed while the lesson's assignment still awaits approval
         record_activity(user, course.slug)
     return attempt, inserted
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,13 +18,14 @@ from urllib.parse import quote_plus, urlsplit
 
 import pytest
 
-from tests.conftest import DEMO_CONTENT, Auth, csrf_token, database_url, make_config, reset_database
+from tests.conftest import DEMO_CONTENT, FIXTURES, Auth, csrf_token, database_url, make_config, reset_database
 from tests.dbwatch import fingerprint, refused_parameters
 from tests.mailbox import last_mail, link_in
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"
 ROLES = ("anonymous", "affiliate", "manager")
+COACHING_CONTENT = FIXTURES / "coaching"
 
 
 # --- forms on the pages ---------------------------------------------------------------------------------------
@@ -161,6 +163,33 @@ class FuzzWorld:
         self._baseline = None
         return made
 
+    def seed_work(self) -> None:
+        """Assignment work: the affiliate's approved (so the dashboard offers the consent form), the target's
+        waiting (so a manager has a review form)."""
+        from coaching.extensions import db
+        from coaching.models import User
+        from coaching.services import catalog, coaching
+
+        with self.app.app_context():
+            course = catalog.catalog().course("pitch")
+            lesson = course.lesson("headline")
+            text = lesson.texts["en"]
+            manager = db.session.get(User, self.seed["manager"]["id"])
+            for who in ("affiliate", "target"):
+                user = db.session.get(User, self.seed[who]["id"])
+                coaching.submit(user, course, lesson, text, answer="Sleep dry: the Trail 2 sets up in 3 minutes. Ad",
+                                link=None, consent=False, language="en")
+                db.session.commit()
+            submission = coaching.submission_of(self.seed["affiliate"]["id"], "pitch", "headline")
+            version = coaching.version_of(submission, submission.versions_count)
+            coaching.review(manager, submission, version_number=version.number, decision="approve",
+                            marks={c["id"]: {"met": True, "comment": ""} for c in version.criteria},
+                            overall_comment="Clear and honest.", cat=catalog.catalog())
+            db.session.commit()
+            self.seed["waiting_submission"] = coaching.submission_of(self.seed["target"]["id"], "pitch", "headline").id
+            self.seed["approved_submission"] = submission.id
+        self._baseline = None
+
     def seed_world(self) -> None:
         """The people and links every pass needs."""
         from coaching.extensions import db
@@ -171,6 +200,7 @@ class FuzzWorld:
         self.seed["other_manager"] = self.create_person("manager", prefix="boss")  # never the last manager
         self.seed["target"] = self.create_person(finished=True, prefix="target")
         self.seed["inactive"] = self.create_person(prefix="inactive")
+        self.seed_work()
         with self.app.app_context():
             invite, _token = accounts.create_invite(created_by=None, email="invited@example.com")
             accounts.find_user(self.seed["inactive"]["id"]).active = False
@@ -299,7 +329,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> I
     from coaching.extensions import db
 
     root = tmp_path_factory.mktemp("fuzz")
-    config = make_config(root, signing_key_file, CONTENT_DIR=DEMO_CONTENT, RATELIMIT_ENABLED=False,
+    content = root / "content"  # the demo course and a course with assignments
+    shutil.copytree(DEMO_CONTENT, content)  # holds the demo course folder
+    shutil.copytree(COACHING_CONTENT / "pitch", content / "pitch")
+    config = make_config(root, signing_key_file, CONTENT_DIR=content, RATELIMIT_ENABLED=False,
                          SQLALCHEMY_DATABASE_URI=database_url(root))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COACHING_INSTANCE", str(root / "instance"))

@@ -40,7 +40,7 @@ def samples(world: FuzzWorld) -> dict[str, str]:
             "attempt_id": str(seed["affiliate"]["attempt"]), "name": seed["affiliate"]["certificate"] + ".pdf",
             "token": seed["reset_token"], "user_id": str(seed["target"]["id"]),
             "cert_id": seed["target"]["certificate"], "invite_id": str(seed["invite"]),
-            "number": "1", "thumbprint": "A" * 43}
+            "number": "1", "thumbprint": "A" * 43, "submission_id": str(seed["waiting_submission"])}
 
 
 def rules(world: FuzzWorld, method: str) -> list[Any]:
@@ -147,8 +147,9 @@ def crawl_pages(world: FuzzWorld) -> list[tuple[str, str, str]]:
                                                 f"/auth/reset/{seed['reset_token']}",
                                                 f"/auth/confirm/{seed['confirm_token']}")),
         *(("affiliate", page, "") for page in ("/dashboard", "/auth/profile", "/auth/delete", "/courses/demo/welcome",
-                                                "/courses/demo/headlines")),
-        *(("manager", page, "") for page in ("/manage/content", "/manage/invites",
+                                                "/courses/demo/headlines", "/courses/pitch/landing")),
+        *(("manager", page, "") for page in ("/manage/content", "/manage/invites", "/manage/affiliates",
+                                              "/manage/reviews", f"/manage/reviews/{seed['waiting_submission']}",
                                               f"/manage/affiliates/{seed['target']['id']}")),
         ("manager", f"/manage/affiliates/{seed['inactive']['id']}", "/reactivate"),
         ("manager", "/courses/demo/welcome", "/complete"),  # the affiliate finished the course: no button left

@@ -13,6 +13,8 @@ EMAIL = "aff@example.com"
 NAME = "Alex Affiliate"
 PASSWORD = "correct horse battery"
 WRONG_TEXT = "cost per click from alex"
+ASSIGNMENT_TEXT = "Alex writes: the headline that sells tents"
+REVIEW_COMMENT = "Alex, name the benefit in the headline"
 
 
 def text_columns() -> list[Any]:

@@ -17,7 +17,8 @@ from tests.conftest import Auth, csrf_token
 from tests.web.helpers import certificate_id, finish_demo_course
 
 SAMPLES = {"course_slug": "demo", "lesson_slug": "headlines", "user_id": "1", "cert_id": "AAAA", "invite_id": "1",
-           "token": "x" * 20, "attempt_id": "1", "name": "x", "filename": "x"}
+           "token": "x" * 20, "attempt_id": "1", "name": "x", "filename": "x", "submission_id": "1", "number": "1",
+           "thumbprint": "x"}
 
 
 def _access(app, endpoint):

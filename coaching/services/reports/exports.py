@@ -10,10 +10,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ...content import Catalog
 from ...extensions import db
-from ...models import Certificate, CourseEnrollment, LessonProgress, QuizAttempt, User, iso_utc
+from ...models import (
+    Certificate,
+    CourseEnrollment,
+    LessonProgress,
+    QuizAttempt,
+    Review,
+    Submission,
+    SubmissionVersion,
+    User,
+    iso_utc,
+)
 from .. import audit
 from ..db import begin_write
 from .common import aware, is_affiliate
@@ -29,6 +40,8 @@ PROGRESS_HEADER = ["name", "email", "course", "lessons done", "lessons total", "
                    "last activity", "completed", "certificate id"]
 ATTEMPTS_HEADER = ["attempt id", "name", "email", "course", "lesson", "language", "version", "submitted",
                    "score", "total", "percent", "passed", "answers"]
+REVIEWS_HEADER = ["review id", "name", "email", "course", "lesson", "version", "submitted", "reviewed", "decision",
+                  "criteria met", "criteria total", "reviewer", "hours waited"]
 
 
 def neutralize(value: Any) -> Any:
@@ -134,3 +147,25 @@ def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
             yield [aid, name or "", email or "", course, lesson, language, version[:12], _cell_time(created),
                    score, total, percent, "yes" if passed else "no",
                    json.dumps(answers, ensure_ascii=False, sort_keys=True, separators=(",", ":"))]
+
+
+def review_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
+    """One row per review, oldest first, read in chunks (keyset on the review id); no submitted text or comment."""
+    last_id = 0
+    reviewer = aliased(User)
+    columns = (Review.id, User.name, User.email, Submission.course_slug, Submission.lesson_slug,
+               SubmissionVersion.number, SubmissionVersion.submitted_at, Review.created_at, Review.decision,
+               Review.met, Review.total, reviewer.name)
+    while True:
+        rows = db.session.execute(
+            select(*columns).join(SubmissionVersion, SubmissionVersion.id == Review.version_id)
+            .join(Submission, Submission.id == SubmissionVersion.submission_id)
+            .outerjoin(User, User.id == Submission.user_id).outerjoin(reviewer, reviewer.id == Review.reviewer_id)
+            .where(Review.id > last_id).order_by(Review.id).limit(chunk)).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        for rid, name, email, course, lesson, number, submitted, reviewed, decision, met, total, by in rows:
+            waited = (aware(reviewed) - aware(submitted)).total_seconds() / 3600
+            yield [rid, name or "", email or "", course, lesson, number, _cell_time(submitted), _cell_time(reviewed),
+                   decision, met, total, by or "", f"{waited:.1f}"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from ...content import Course
 from ...extensions import db
 from ...models import CourseEnrollment, LessonProgress, QuizAttempt, User
+from ..coaching import waiting_work
 from ..paging import MAX_PER_PAGE, Page, clamp_page
 from .common import is_affiliate, person_search
 
@@ -20,7 +21,8 @@ MATRIX_STATUSES = ("all", "started", "not_started", "completed")
 
 @dataclass(frozen=True)
 class Cell:
-    """One affiliate's state in one lesson: done, passed, failed or todo (with the best quiz percent)."""
+    """One affiliate's state in one lesson: done, passed, review (assignment awaiting review), revise (sent back),
+    failed or todo (with the best quiz percent)."""
 
     state: str
     percent: int | None = None
@@ -126,7 +128,7 @@ def course_matrix(course: Course, **options: Any) -> Page:
 
 def _matrix_cells(course_slug: str, user_ids: list[int], lesson_slugs: list[str],
                   quiz_slugs: set[str]) -> dict[int, tuple[Cell, ...]]:
-    """The cells of the page's users: two IN queries (progress rows, attempt summaries)."""
+    """The cells of the page's users: three IN queries (progress rows, attempt summaries, assignments)."""
     if not user_ids:
         return {}
     done = {(uid, slug) for uid, slug in db.session.execute(select(LessonProgress.user_id, LessonProgress.lesson_slug)
@@ -136,15 +138,20 @@ def _matrix_cells(course_slug: str, user_ids: list[int], lesson_slugs: list[str]
         select(QuizAttempt.user_id, QuizAttempt.lesson_slug, func.count(), passed, func.max(QuizAttempt.percent))
         .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_slug == course_slug)
         .group_by(QuizAttempt.user_id, QuizAttempt.lesson_slug))}
-    return {uid: tuple(_cell((uid, slug) in done, slug in quiz_slugs, attempts.get((uid, slug)))
+    work = waiting_work(user_ids, course_slug)
+    return {uid: tuple(_cell((uid, slug) in done, slug in quiz_slugs, attempts.get((uid, slug)), work.get((uid, slug)))
                        for slug in lesson_slugs) for uid in user_ids}
 
 
-def _cell(done: bool, has_quiz: bool, summary: tuple[int, bool, int] | None) -> Cell:
-    """The state of one cell from the progress row and the attempt summary."""
+def _cell(done: bool, has_quiz: bool, summary: tuple[int, bool, int] | None, work: str | None = None) -> Cell:
+    """The state of one cell from the progress row, the attempt summary and the assignment's state."""
     count, passed, best = summary or (0, False, None)
     if done:
         return Cell("passed", best, count) if has_quiz and passed else Cell("done", None, count)
+    if work == "waiting":
+        return Cell("review", best, count)  # an assignment awaiting review
+    if work == "revise":
+        return Cell("revise", best, count)  # sent back for revision
     if count and not passed:
         return Cell("failed", best, count)
     return Cell("todo", None, count)  # includes a lesson reset by a manager after a pass
