@@ -164,8 +164,11 @@ def _configure_security(app: Flask) -> None:
 
     @app.before_request
     def _begin_write_transaction() -> None:
-        if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
-            db.session.connection(execution_options={"sqlite_immediate": True})
+        if request.method in ("GET", "HEAD", "OPTIONS") or db.engine.dialect.name != "sqlite":
+            return
+        if getattr(app.view_functions.get(request.endpoint or ""), "late_write_lock", False):
+            return  # the view's service takes the lock itself, just before it writes (services/db.late_write_lock)
+        db.session.connection(execution_options={"sqlite_immediate": True})
 
     @app.after_request
     def _headers(response: Any) -> Any:

@@ -32,7 +32,10 @@ def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded values after a commit: a request that commits and then renders (or a signed-in
+# request whose after-request hook asks who the user is) does not read its rows again. Code that changes rows
+# with UPDATE statements refreshes what it shows (db.session.refresh), as the services do.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

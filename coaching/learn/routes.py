@@ -16,6 +16,7 @@ from ..access import public, signed_in
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..services import catalog, certificates, coaching, progress, quizzes
+from ..services.db import late_write_lock
 from ..usertext import without_control
 from . import bp
 from .forms import AssignmentForm, CompleteForm, QuizForm
@@ -154,6 +155,7 @@ def _flash_if_certified(course: Any) -> None:
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/quiz")
+@late_write_lock  # submit_quiz grades first and takes the write lock only to decide and store
 @csrf.exempt  # QuizForm checks the token itself, so that an expired one keeps the answers (see below)
 @signed_in
 def submit_quiz(course_slug: str, lesson_slug: str) -> Any:

@@ -3,7 +3,7 @@ revocation, and lookups with their access rules."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,12 +88,13 @@ def exam_facts(user_id: int, course: Course, language: str) -> dict[str, Any]:
 
 
 def issue_certificate(user: User, course: Course, language: str, *, now: datetime | None = None,
-                      evidence: Sequence[EvidenceRecord] = ()) -> Certificate:
+                      evidence: Sequence[EvidenceRecord] | Callable[[], Sequence[EvidenceRecord]] = ()
+                      ) -> Certificate:
     """Issue the course certificate once; a unique index makes concurrent calls end with one row.
 
     What the credential states is frozen on the new row: status list index, criteria, exam result and the
-    approved assignments in `evidence` (each shown only with its `consent`). After expiry or revocation a
-    completion issues a new certificate with a new id.
+    approved assignments in `evidence` (each shown only with its `consent`; a callable is asked only when a
+    certificate is issued). After expiry or revocation a completion issues a new certificate with a new id.
     """
     now = now or utcnow()
     existing = current_certificate(user.id, course.slug)
@@ -113,7 +114,7 @@ def issue_certificate(user: User, course: Course, language: str, *, now: datetim
         "valid_until": add_months(now, settings.validity_months) if settings.validity_months else None,
         "status_index": allocate_status_index(),
         "criteria_narrative": default_criteria(course.text(lang).title, lang),
-        "evidence": [record.to_json() for record in evidence],
+        "evidence": [record.to_json() for record in (evidence() if callable(evidence) else evidence)],
         **exam_facts(user.id, course, lang),
     }
     insert_ignore(Certificate, values, conflict=["user_id", "course_slug"], where=CURRENT)

@@ -17,12 +17,31 @@ def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
     autoincrement key SQLAlchemy adds RETURNING of that key on PostgreSQL, and the rowcount is then -1 (a
     real insert looked like a conflict).
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_returning(model, values, conflict=conflict, where=where) is not None
+
+
+def _insert(model: Any) -> Any:
+    """The dialect's INSERT construct (both know ON CONFLICT)."""
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_returning(model: Any, values: dict[str, Any], *, conflict: list[str],
+                     where: ColumnElement[bool] | None = None) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the primary key: the new row's key, or None on a conflict."""
     table = getattr(model, "__table__", model)
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
+    statement = (_insert(model)(table).values(**values)
+                 .on_conflict_do_nothing(index_elements=conflict, index_where=where)
                  .returning(*table.primary_key.columns))
-    return db.session.execute(statement).first() is not None
+    row = db.session.execute(statement).first()
+    return None if row is None else row[0]
+
+
+def upsert(model: Any, values: dict[str, Any], *, conflict: list[str], update: dict[str, Any],
+           where: ColumnElement[bool] | None = None) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE SET `update` [WHERE `where`]: one statement on both databases."""
+    table = getattr(model, "__table__", model)
+    db.session.execute(_insert(model)(table).values(**values)
+                       .on_conflict_do_update(index_elements=conflict, set_=update, where=where))
 
 
 def lock_row(model: Any, ident: Any) -> None:
@@ -39,9 +58,21 @@ def begin_write() -> None:
     For writes inside GET requests: upgrading a SQLite read snapshot to a write fails at once with
     "database is locked" when another process wrote in between, so the write starts fresh with the lock.
     """
-    db.session.commit()
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False  # what this request loaded stays loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+
+
+def write_lock() -> None:
+    """Take SQLite's write lock for the statements that follow (for `late_write_lock` views): `begin_write`,
+    which ends a read transaction first. On PostgreSQL row locks and unique constraints do the work."""
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.connection(execution_options={"sqlite_immediate": True})
+        begin_write()
 
 
 # SQLite's words for "the database file cannot be used right now" (a missing folder, a file that became
@@ -78,3 +109,12 @@ def database_unavailable(error: BaseException) -> bool:
     if type(error).__module__.startswith("sqlite3"):
         return str(error).lower().startswith(_SQLITE_UNAVAILABLE)
     return True
+
+
+def late_write_lock(view: Any) -> Any:
+    """Mark a POST view whose service takes SQLite's write lock itself (`begin_write`) right before it writes,
+    instead of at the start of the request: other writers then wait only for the statements that need the lock,
+    not for CSRF checks, form parsing or grading. The service must read nothing it then writes from before
+    `begin_write` (that would be the read-then-write SQLite cannot upgrade)."""
+    view.late_write_lock = True
+    return view

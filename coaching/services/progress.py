@@ -5,13 +5,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from ..content import Course, Lesson
 from ..extensions import db
 from ..models import CourseEnrollment, LessonProgress, User, utcnow
 from .certificates import issue_certificate
-from .db import begin_write, insert_ignore
+from .db import begin_write, insert_ignore, upsert
 from .evidence import approved_work
 
 ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
@@ -74,15 +74,16 @@ def statuses_for(user_id: int, courses: Sequence[Course]) -> dict[str, CourseSta
 
 
 def record_activity(user: User, course_slug: str, *, now: datetime | None = None) -> None:
-    """Note that a person is working on a course: starts the enrollment once, then moves last activity."""
+    """Note that a person is working on a course: starts the enrollment once, then moves last activity (one
+    statement), and the person's "last seen" when it is older than the activity resolution."""
     now = now or utcnow()
-    inserted = insert_ignore(CourseEnrollment, {"user_id": user.id, "course_slug": course_slug, "started_at": now,
-                                                "last_activity_at": now}, conflict=["user_id", "course_slug"])
-    if not inserted:
-        db.session.execute(update(CourseEnrollment).where(
-            CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course_slug,
-            CourseEnrollment.last_activity_at < now).values(last_activity_at=now))
-    db.session.execute(update(User).where(User.id == user.id).values(last_seen_at=now))
+    upsert(CourseEnrollment, {"user_id": user.id, "course_slug": course_slug, "started_at": now,
+                              "last_activity_at": now},
+           conflict=["user_id", "course_slug"], update={"last_activity_at": now},
+           where=CourseEnrollment.last_activity_at < now)
+    db.session.execute(update(User).where(
+        User.id == user.id, or_(User.last_seen_at.is_(None), User.last_seen_at < now - ACTIVITY_RESOLUTION))
+        .values(last_seen_at=now))
 
 
 def note_reading(user: User, course: Course, status: CourseStatus, *, now: datetime | None = None) -> bool:
@@ -101,20 +102,32 @@ def note_reading(user: User, course: Course, status: CourseStatus, *, now: datet
 def mark_complete(user: User, course: Course, lesson: Lesson, content_hash: str, language: str) -> bool:
     """Record a completed lesson once (idempotent); completing the last one issues the certificate.
 
-    `language` is the reader's, for the certificate. True when this call recorded the completion.
+    `language` is the reader's, for the certificate. True when this call recorded the completion. The course
+    is looked at only when this completion can finish it (every current lesson done); the certificate service
+    then issues one unless a valid one exists (after expiry or revocation a completion issues a new one).
     """
+    now = utcnow()
     inserted = insert_ignore(LessonProgress, {"user_id": user.id, "course_slug": course.slug,
                                               "lesson_slug": lesson.slug, "content_hash": content_hash,
-                                              "completed_at": utcnow()},
+                                              "completed_at": now},
                              conflict=["user_id", "course_slug", "lesson_slug"])
-    record_activity(user, course.slug)
-    if course_status(user.id, course).completed:
+    record_activity(user, course.slug, now=now)
+    if course_completed(user.id, course):
         db.session.execute(update(CourseEnrollment).where(
             CourseEnrollment.user_id == user.id, CourseEnrollment.course_slug == course.slug,
-            CourseEnrollment.completed_at.is_(None)).values(completed_at=utcnow()))
+            CourseEnrollment.completed_at.is_(None)).values(completed_at=now))
         lang = language if language in course.texts else course.language
-        issue_certificate(user, course, language, evidence=approved_work(user.id, course, lang))
+        issue_certificate(user, course, language, evidence=lambda: approved_work(user.id, course, lang))
     return inserted
+
+
+def course_completed(user_id: int, course: Course) -> bool:
+    """True when every lesson the course has now is done (one count query)."""
+    slugs = [lesson.slug for lesson in course.lessons]
+    done = db.session.scalar(select(func.count()).select_from(LessonProgress).where(
+        LessonProgress.user_id == user_id, LessonProgress.course_slug == course.slug,
+        LessonProgress.lesson_slug.in_(slugs))) or 0
+    return bool(slugs) and done == len(slugs)
 
 
 def reset_lesson(user_id: int, course_slug: str, lesson_slug: str) -> None:

@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 
 from ..content import Catalog, Course, Lesson, LessonText, Option, Question, Quiz, grade, option_order, order_seed
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt, User, utcnow
 from .coaching import assignment_done
-from .db import insert_ignore, lock_row
+from .db import insert_returning, lock_row, write_lock
 from .progress import mark_complete, record_activity
 from .standing import BestResult, QuizStanding, quiz_standing  # noqa: F401  (the quiz pages' one rule, re-exported)
 
@@ -119,52 +119,55 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
     right after the latest attempt (the back button reloads the page with a new form id but the browser
     restores the ticks), returns the stored attempt instead of a new one. Returns the attempt and whether
     this call created it. `language` is the reader's, for the certificate a pass may issue.
+
+    Grading is pure and happens first; the write lock (SQLite's BEGIN IMMEDIATE, a row lock on PostgreSQL) is
+    taken only for the few statements that decide and store: the earlier attempt, the attempts left, the insert.
     """
-    assert text.quiz is not None
+    quiz = text.quiz
+    assert quiz is not None
+    result = grade(quiz, answers, text.lang)  # typed numbers are read in the language the person was shown
+    orders = {qid: list(order) for qid, order in option_orders(quiz, user.id).items()} if quiz.shuffle else None
+    write_lock()
     lock_row(User, user.id)  # one submission of a person at a time on PostgreSQL
-    existing = _attempt_by_submission(user.id, submission_id) or _same_as_latest(user.id, course, lesson, text,
-                                                                                 answers)
-    if existing is not None:
+    existing = _earlier_attempt(user.id, submission_id, course.slug, lesson.slug)
+    if existing is not None and (existing.submission_id == submission_id or _replayed(existing, quiz, answers)):
         return existing, False
-    left = quiz_standing(user.id, course.slug, lesson.slug, text.quiz.max_attempts).left
+    left = quiz_standing(user.id, course.slug, lesson.slug, quiz.max_attempts).left
     if left is not None and left <= 0:
         raise AttemptRefused()
-    result = grade(text.quiz, answers, text.lang)  # typed numbers are read in the language the person was shown
-    orders = {qid: list(order) for qid, order in option_orders(text.quiz, user.id).items()} if text.quiz.shuffle \
-        else None
-    inserted = insert_ignore(QuizAttempt, {
+    values = {
         "user_id": user.id, "submission_id": submission_id, "course_slug": course.slug,
         "lesson_slug": lesson.slug, "language": text.lang, "content_hash": text.content_hash,
-        "quiz_version": text.quiz.version, "option_orders": orders, "attempt_limit": text.quiz.max_attempts or 0,
+        "quiz_version": quiz.version, "option_orders": orders, "attempt_limit": quiz.max_attempts or 0,
         "answers": answers, "results": {r.question_id: r.correct for r in result.results},
         "score": result.score, "total": result.total, "percent": result.percent, "passed": result.passed,
-        "created_at": utcnow()}, conflict=["user_id", "submission_id"])
-    attempt = _attempt_by_submission(user.id, submission_id)
-    assert attempt is not None
+        "created_at": utcnow()}
+    attempt_id = insert_returning(QuizAttempt, values, conflict=["user_id", "submission_id"])
+    if attempt_id is None:  # the same form, stored by a request that overtook this one
+        attempt = _earlier_attempt(user.id, submission_id, course.slug, lesson.slug)
+        assert attempt is not None
+        return attempt, False
     if result.passed and assignment_done(user.id, course.slug, lesson):
         mark_complete(user, course, lesson, text.content_hash, language)
     else:  # failed, or passed while the lesson's assignment still awaits approval
         record_activity(user, course.slug)
-    return attempt, inserted
+    return QuizAttempt(id=attempt_id, **values), True  # the stored row's values, without reading it back
 
 
-def _same_as_latest(user_id: int, course: Course, lesson: Lesson, text: LessonText,
-                    answers: dict[str, list[str]]) -> QuizAttempt | None:
-    """The latest attempt when it answered this same version with exactly these answers."""
-    latest = db.session.scalar(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug,
-        QuizAttempt.lesson_slug == lesson.slug).order_by(QuizAttempt.id.desc()).limit(1))
-    assert text.quiz is not None
-    if (latest is not None and latest.quiz_version == text.quiz.version and latest.answers == answers
-            and utcnow() - latest.created_at < REPLAY_WINDOW):
-        return latest
-    return None
-
-
-def _attempt_by_submission(user_id: int, submission_id: str) -> QuizAttempt | None:
-    """The attempt stored for one rendered quiz form, if any."""
+def _earlier_attempt(user_id: int, submission_id: str, course_slug: str, lesson_slug: str) -> QuizAttempt | None:
+    """In one query: the attempt stored for this form (its submission id), else the latest at this quiz."""
+    same_form = case((QuizAttempt.submission_id == submission_id, 1), else_=0)
     return db.session.scalar(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.submission_id == submission_id))
+        QuizAttempt.user_id == user_id,
+        or_(QuizAttempt.submission_id == submission_id,
+            and_(QuizAttempt.course_slug == course_slug, QuizAttempt.lesson_slug == lesson_slug)))
+        .order_by(same_form.desc(), QuizAttempt.id.desc()).limit(1))
+
+
+def _replayed(latest: QuizAttempt, quiz: Quiz, answers: dict[str, list[str]]) -> bool:
+    """The latest attempt answered this same version with exactly these answers a moment ago (the back button)."""
+    return (latest.quiz_version == quiz.version and latest.answers == answers
+            and utcnow() - latest.created_at < REPLAY_WINDOW)
 
 
 def attempt_for(user_id: int, attempt_id: int, course_slug: str, lesson_slug: str) -> QuizAttempt | None:
