@@ -20,6 +20,7 @@ from ..services.db import late_write_lock
 from ..usertext import without_control
 from . import bp
 from .forms import AssignmentForm, CompleteForm, QuizForm
+from .fragments import lesson_parts
 
 
 def _course_or_404(course_slug: str) -> Any:
@@ -113,11 +114,11 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
         work = {"work": coaching.work_of(current_user.id, course.slug, lesson.slug), "given": given,
                 "quiz_passed": text.quiz is not None and quiz_view["standing"].best is not None
                 and quiz_view["standing"].best.passed}
+    parts = lesson_parts(catalog.catalog().fingerprint, course, lesson, text, lang)
     page = render_template(
         "learn/lesson.html", course=course, lesson=lesson, text=text, fell_back=fell_back, lang=lang,
         status=status, done=lesson.slug in status.done, quiz=quiz_view, submission_id=submission_id,
-        previous=course.previous_lesson(lesson.slug), next=course.next_lesson(lesson.slug), work=work,
-        work_errors=WORK_ERRORS,
+        parts=parts, work=work, work_errors=WORK_ERRORS,
     )
     return page if status_code == 200 else (page, status_code)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from ..content import Course, Lesson
 from ..extensions import db
@@ -35,14 +36,19 @@ class CourseStatus:
         return self.started_at is not None or bool(self.done)
 
 
+# Built once (every lesson and course page asks them; building an expression cost more than running it).
+_COMPLETED = select(LessonProgress.lesson_slug).where(
+    LessonProgress.user_id == bindparam("user_id"), LessonProgress.course_slug == bindparam("course_slug"))
+_ENROLLMENT = select(CourseEnrollment.started_at, CourseEnrollment.last_activity_at).where(
+    CourseEnrollment.user_id == bindparam("user_id"), CourseEnrollment.course_slug == bindparam("course_slug"))
+
+
 def completed_slugs(user_id: int, course_slug: str) -> set[str]:
     """Slugs of the lessons this person completed in a course (including lessons that no longer exist)."""
-    rows = db.session.scalars(select(LessonProgress.lesson_slug).where(
-        LessonProgress.user_id == user_id, LessonProgress.course_slug == course_slug))
-    return set(rows)
+    return set(db.session.scalars(_COMPLETED, {"user_id": user_id, "course_slug": course_slug}))
 
 
-def _status(course: Course, done_all: set[str], enrollment: CourseEnrollment | None) -> CourseStatus:
+def _status(course: Course, done_all: set[str], enrollment: Any) -> CourseStatus:
     """Build a CourseStatus from completed slugs and the enrollment row."""
     existing = [lesson.slug for lesson in course.lessons]
     done = frozenset(slug for slug in existing if slug in done_all)
@@ -56,10 +62,10 @@ def _status(course: Course, done_all: set[str], enrollment: CourseEnrollment | N
 
 
 def course_status(user_id: int, course: Course) -> CourseStatus:
-    """One person's progress in one course."""
-    enrollment = db.session.scalar(select(CourseEnrollment).where(
-        CourseEnrollment.user_id == user_id, CourseEnrollment.course_slug == course.slug))
-    return _status(course, completed_slugs(user_id, course.slug), enrollment)
+    """One person's progress in one course (two small queries)."""
+    values = {"user_id": user_id, "course_slug": course.slug}
+    enrollment = db.session.execute(_ENROLLMENT, values).first()
+    return _status(course, set(db.session.scalars(_COMPLETED, values)), enrollment)
 
 
 def statuses_for(user_id: int, courses: Sequence[Course]) -> dict[str, CourseStatus]:

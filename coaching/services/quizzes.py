@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 
 from ..content import Catalog, Course, Lesson, LessonText, Option, Question, Quiz, grade, option_order, order_seed
 from ..extensions import db
@@ -154,14 +154,18 @@ def submit_quiz(user: User, course: Course, lesson: Lesson, text: LessonText, an
     return QuizAttempt(id=attempt_id, **values), True  # the stored row's values, without reading it back
 
 
+_EARLIER = select(QuizAttempt).where(
+    QuizAttempt.user_id == bindparam("user_id"),
+    or_(QuizAttempt.submission_id == bindparam("submission_id"),
+        and_(QuizAttempt.course_slug == bindparam("course_slug"), QuizAttempt.lesson_slug == bindparam("lesson_slug"))),
+).order_by(case((QuizAttempt.submission_id == bindparam("submission_id"), 1), else_=0).desc(),
+           QuizAttempt.id.desc()).limit(1)
+
+
 def _earlier_attempt(user_id: int, submission_id: str, course_slug: str, lesson_slug: str) -> QuizAttempt | None:
     """In one query: the attempt stored for this form (its submission id), else the latest at this quiz."""
-    same_form = case((QuizAttempt.submission_id == submission_id, 1), else_=0)
-    return db.session.scalar(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id,
-        or_(QuizAttempt.submission_id == submission_id,
-            and_(QuizAttempt.course_slug == course_slug, QuizAttempt.lesson_slug == lesson_slug)))
-        .order_by(same_form.desc(), QuizAttempt.id.desc()).limit(1))
+    return db.session.scalar(_EARLIER, {"user_id": user_id, "submission_id": submission_id,
+                                        "course_slug": course_slug, "lesson_slug": lesson_slug})
 
 
 def _replayed(latest: QuizAttempt, quiz: Quiz, answers: dict[str, list[str]]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, bindparam, case, func, or_, select
 
 from ..extensions import db
 from ..models import AttemptGrant, QuizAttempt
@@ -29,6 +29,26 @@ class QuizStanding:
     best: BestResult | None
 
 
+def _this_quiz(model: Any) -> tuple[Any, ...]:
+    """WHERE: one person's rows of one lesson's quiz (values bound at execution)."""
+    return (model.user_id == bindparam("user_id"), model.course_slug == bindparam("course_slug"),
+            model.lesson_slug == bindparam("lesson_slug"))
+
+
+# Built once: the pages that show a quiz ask this on every view, and building the expression cost more than
+# running it. `limit` is max_attempts, or NO_LIMIT when there is none (then nothing lies before the limit).
+NO_LIMIT = 2**31 - 1
+_BEFORE_LIMIT = select(func.max(QuizAttempt.id)).where(
+    *_this_quiz(QuizAttempt), or_(QuizAttempt.attempt_limit == 0,
+                                  QuizAttempt.attempt_limit > bindparam("limit", type_=Integer))).scalar_subquery()
+_GRANTS = select(func.count()).select_from(AttemptGrant).where(*_this_quiz(AttemptGrant)).scalar_subquery()
+_STANDING = select(
+    func.count(case((QuizAttempt.id > func.coalesce(_BEFORE_LIMIT, 0), QuizAttempt.id))),
+    func.max(case((QuizAttempt.passed, 1), else_=0)), func.max(case((QuizAttempt.passed, QuizAttempt.percent))),
+    func.max(QuizAttempt.percent), _GRANTS,
+).where(*_this_quiz(QuizAttempt))
+
+
 def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
     """Attempts left and the result that counts, in one query; the lesson and result pages show both, and a
     submission checks what is left.
@@ -37,20 +57,9 @@ def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts
     limit set or lowered later counts only the attempts made after it (each attempt records the limit in
     force; the latest attempt made without a limit or under a higher one marks where the count starts).
     """
-    mine = (QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug,
-            QuizAttempt.lesson_slug == lesson_slug)
-    grants = select(func.count()).select_from(AttemptGrant).where(
-        AttemptGrant.user_id == user_id, AttemptGrant.course_slug == course_slug,
-        AttemptGrant.lesson_slug == lesson_slug).scalar_subquery()
-    counted: Any = func.count(QuizAttempt.id)
-    if max_attempts is not None:
-        before_limit = select(func.max(QuizAttempt.id)).where(
-            *mine, or_(QuizAttempt.attempt_limit == 0, QuizAttempt.attempt_limit > max_attempts)).scalar_subquery()
-        counted = func.count(case((QuizAttempt.id > func.coalesce(before_limit, 0), QuizAttempt.id)))
-    used, any_passed, best_passed, best_any, granted = db.session.execute(select(
-        counted, func.max(case((QuizAttempt.passed, 1), else_=0)),
-        func.max(case((QuizAttempt.passed, QuizAttempt.percent))), func.max(QuizAttempt.percent), grants,
-    ).where(*mine)).one()
+    used, any_passed, best_passed, best_any, granted = db.session.execute(_STANDING, {
+        "user_id": user_id, "course_slug": course_slug, "lesson_slug": lesson_slug,
+        "limit": NO_LIMIT if max_attempts is None else max_attempts}).one()
     best = None
     if best_any is not None:
         best = BestResult(percent=best_passed, passed=True) if any_passed else BestResult(percent=best_any,
