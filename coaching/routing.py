@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 from werkzeug.routing import BaseConverter, ValidationError
@@ -62,3 +62,10 @@ def external_url(endpoint: str, **values: Any) -> str:
     adapter = current_app.url_map.bind(site.netloc or "localhost", script_name=site.path or "/",
                                        url_scheme=site.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download (RFC 6266): a plain ASCII `filename` for old clients and the exact
+    name as `filename*` in UTF-8; quotes, backslashes and control characters never reach the header."""
+    plain = "".join(ch for ch in filename if 32 <= ord(ch) < 127 and ch not in '"\\') or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -11,6 +11,7 @@ from ..access import public, safe_next_url, signed_in
 from ..extensions import db, limiter
 from ..i18n import current_language
 from ..logs import log_event
+from ..routing import attachment
 from ..services import accounts, privacy, signup
 from ..services.throttle import account_mail_blocked, login_blocked, record_account_mail, record_login_failure
 from . import bp
@@ -305,7 +306,7 @@ def export_data() -> Any:
     """Download everything kept about me as one JSON file."""
     user = current_user._get_current_object()
     response = current_app.response_class(privacy.export_json(user), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{privacy.export_filename(user)}"'
+    response.headers["Content-Disposition"] = attachment(privacy.export_filename(user))
     response.headers["Cache-Control"] = "no-store"
     log_event("personal_data_exported", subject_id=user.id)
     return response

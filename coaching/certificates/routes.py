@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -23,6 +23,7 @@ from ..errors import render_error
 from ..extensions import limiter
 from ..i18n import current_language
 from ..logs import log_event
+from ..routing import attachment
 from ..services import certificates as issuing
 from ..services import credentials, links, verification
 from ..services import evidence as evidence_service
@@ -102,7 +103,7 @@ def download(name: str) -> Any:
     pdf = credentials.certificate_pdf(cert)
     filename = f"certificate-{cert.id}.pdf"
     response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+    response.headers["Content-Disposition"] = attachment(filename)
     return response
 
 

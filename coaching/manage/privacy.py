@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..access import manager_required
 from ..extensions import db
 from ..models import User
+from ..routing import attachment
 from ..services import privacy
 from ..services.management import ActionRefused
 from . import bp
@@ -26,7 +27,7 @@ def export_user_data(user_id: int) -> Any:
     privacy.record_export(current_user, user)
     db.session.commit()
     response = current_app.response_class(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{privacy.export_filename(user)}"'
+    response.headers["Content-Disposition"] = attachment(privacy.export_filename(user))
     response.headers["Cache-Control"] = "no-store"
     return response
 

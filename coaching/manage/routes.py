@@ -15,7 +15,7 @@ from ..forms import Form
 from ..i18n import current_language
 from ..inputs import InputRefused
 from ..models import User, utcnow
-from ..routing import external_url
+from ..routing import attachment, external_url
 from ..services import accounts, audit, catalog, certificates, coaching, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
@@ -328,7 +328,7 @@ def _csv_response(name: str, header: list[str], rows: Any) -> Response:
     filename = f"{name}-{utcnow():%Y-%m-%d}.csv"
     response = Response(stream_with_context(exports.csv_stream(header, rows)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = attachment(filename)
     return response
 
 
