@@ -1,9 +1,10 @@
 """Small database helpers that work the same on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, exc
+from sqlalchemy import ColumnElement, Table, exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -20,28 +21,32 @@ def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
     return insert_returning(model, values, conflict=conflict, where=where) is not None
 
 
-def _insert(model: Any) -> Any:
-    """The dialect's INSERT construct (both know ON CONFLICT)."""
+def dialect_insert() -> Any:
+    """The database's INSERT construct (both know ON CONFLICT)."""
     return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING the key, built once per table; the values are
+    bound at execution (building the statement cost more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(*table.primary_key.columns)
 
 
 def insert_returning(model: Any, values: dict[str, Any], *, conflict: list[str],
                      where: ColumnElement[bool] | None = None) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the primary key: the new row's key, or None on a conflict."""
     table = getattr(model, "__table__", model)
-    statement = (_insert(model)(table).values(**values)
-                 .on_conflict_do_nothing(index_elements=conflict, index_where=where)
-                 .returning(*table.primary_key.columns))
-    row = db.session.execute(statement).first()
+    if where is None:
+        statement = _insert_ignoring(db.session.get_bind().dialect.name, table, tuple(conflict))
+        row = db.session.execute(statement, values).first()
+    else:  # a partial unique index: its condition is part of the statement
+        statement = (dialect_insert()(table).values(**values)
+                     .on_conflict_do_nothing(index_elements=conflict, index_where=where)
+                     .returning(*table.primary_key.columns))
+        row = db.session.execute(statement).first()
     return None if row is None else row[0]
-
-
-def upsert(model: Any, values: dict[str, Any], *, conflict: list[str], update: dict[str, Any],
-           where: ColumnElement[bool] | None = None) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE SET `update` [WHERE `where`]: one statement on both databases."""
-    table = getattr(model, "__table__", model)
-    db.session.execute(_insert(model)(table).values(**values)
-                       .on_conflict_do_update(index_elements=conflict, set_=update, where=where))
 
 
 def lock_row(model: Any, ident: Any) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..content import Course, Lesson
 from ..extensions import db
 from ..models import CourseEnrollment, LessonProgress, User, utcnow
 from .certificates import issue_certificate
-from .db import begin_write, insert_ignore, upsert
+from .db import begin_write, insert_ignore
 from .evidence import approved_work
 
 ACTIVITY_RESOLUTION = timedelta(minutes=5)  # reading a lesson refreshes "last activity" at most this often
@@ -79,17 +81,30 @@ def statuses_for(user_id: int, courses: Sequence[Course]) -> dict[str, CourseSta
     return {c.slug: _status(c, done.get(c.slug, set()), enrollments.get(c.slug)) for c in courses}
 
 
+@lru_cache(maxsize=2)
+def _activity_statements(dialect: str) -> tuple[Any, Any]:
+    """Built once per database: start the enrollment or move its last activity forward (one upsert); move the
+    person's "last seen" when it is older than the resolution. Values are bound at execution."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = CourseEnrollment.__table__
+    enroll = insert(table)
+    enroll = enroll.on_conflict_do_update(
+        index_elements=["user_id", "course_slug"], set_={"last_activity_at": enroll.excluded.last_activity_at},
+        where=table.c.last_activity_at < enroll.excluded.last_activity_at)
+    seen = update(User).where(User.id == bindparam("uid"), or_(
+        User.last_seen_at.is_(None), User.last_seen_at < bindparam("seen_before"))).values(
+        last_seen_at=bindparam("now"))
+    return enroll, seen
+
+
 def record_activity(user: User, course_slug: str, *, now: datetime | None = None) -> None:
     """Note that a person is working on a course: starts the enrollment once, then moves last activity (one
     statement), and the person's "last seen" when it is older than the activity resolution."""
     now = now or utcnow()
-    upsert(CourseEnrollment, {"user_id": user.id, "course_slug": course_slug, "started_at": now,
-                              "last_activity_at": now},
-           conflict=["user_id", "course_slug"], update={"last_activity_at": now},
-           where=CourseEnrollment.last_activity_at < now)
-    db.session.execute(update(User).where(
-        User.id == user.id, or_(User.last_seen_at.is_(None), User.last_seen_at < now - ACTIVITY_RESOLUTION))
-        .values(last_seen_at=now))
+    enroll, seen = _activity_statements(db.session.get_bind().dialect.name)
+    db.session.execute(enroll, {"user_id": user.id, "course_slug": course_slug, "started_at": now,
+                                "last_activity_at": now})
+    db.session.execute(seen, {"uid": user.id, "seen_before": now - ACTIVITY_RESOLUTION, "now": now})
 
 
 def note_reading(user: User, course: Course, status: CourseStatus, *, now: datetime | None = None) -> bool:
