@@ -58,22 +58,23 @@ def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, pre
     except OSError as exc:
         error = ContentError(shown(root), 0, f"cannot read the content folder: {exc.strerror}")
         return Catalog((), (error,), digest([str(error)]), ())
-    for entry in entries:
-        if entry.name.startswith(".") or not entry.is_dir() or (only is not None and entry.name != only):
+    folders = [(e.name, Path(e.path)) for e in entries
+               if not e.name.startswith(".") and e.is_dir() and (only is None or e.name == only)]
+    if only is not None and overlay and not folders:
+        folders = [(only, root / only)]  # a new course checked before its folder exists
+    for name, path in folders:
+        if name in RESERVED_SLUGS:
+            errors.append(ContentError(shown(path), 0, reserved_slug_message(name, "course")))
             continue
-        path = Path(entry.path)
-        if entry.name in RESERVED_SLUGS:
-            errors.append(ContentError(shown(path), 0, reserved_slug_message(entry.name, "course")))
-            continue
-        if not SLUG.match(entry.name):
-            errors.append(ContentError(shown(path), 0, f"'{entry.name}' is not a valid course folder "
+        if not SLUG.match(name):
+            errors.append(ContentError(shown(path), 0, f"'{name}' is not a valid course folder "
                                        "name (lowercase letters, digits and single hyphens)"))
             continue
         if not inside(path, root):
             errors.append(ContentError(shown(path), 0, "symlink leads outside the content folder"))
             continue
-        prev = previous.course(entry.name) if previous else None
-        context = RenderContext(renderer, asset_base.replace("{course}", entry.name))
+        prev = previous.course(name) if previous else None
+        context = RenderContext(renderer, asset_base.replace("{course}", name))
         loader = CourseLoader(Folder(path, root, context, prev), shown, overlay or {})
         try:
             course = loader.load()
@@ -148,6 +149,11 @@ class CourseLoader:
         lessons: list[ContentFile] = []
         try:
             entries = sorted(os.scandir(self.folder.path), key=lambda e: e.name)
+        except FileNotFoundError:
+            if not self.overlay:
+                self.folder_error("cannot read the folder: No such file or directory")
+                return course_files, lessons
+            entries = []  # only the overlay's files (a new course)
         except OSError as exc:
             self.folder_error(f"cannot read the folder: {exc.strerror}")
             return course_files, lessons

@@ -3,5 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)  # ids use the app-wide `dbid` converter (coaching/routing.py)
 
-# Importing the view modules registers their views on bp (privacy: personal-data export and deletion).
-from . import privacy, routes  # noqa: E402, F401
+# Importing the view modules registers their views on bp (privacy: personal-data export and deletion;
+# authoring and authoring_files: writing content in the browser).
+from . import authoring, authoring_files, privacy, routes  # noqa: E402, F401
