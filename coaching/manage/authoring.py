@@ -2,91 +2,30 @@
 draft), conflicts, history, diff and restore. Thin: parse, call services.authoring, publish and commit, render."""
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import manager_required
-from ..content.images import REASONS as IMAGE_REASONS
-from ..content.images import ImageRefused
 from ..content.revisions import diff_rows, summary
 from ..errors import render_error
 from ..extensions import db
 from ..i18n import current_language
-from ..services import authoring, publishing
+from ..services import authoring, authoring_history, publishing
 from ..services.authoring import AuthoringError, Conflict, FileRef
 from ..services.reports import content_status
 from . import bp
+from .authoring_messages import ACTION_LABELS, IMAGE_MESSAGES, MESSAGES, check_summary, message_for
 from .forms import CheckForm, EditForm, RestoreForm
 
 TEXT_BODY_LIMIT = 3 * 1024 * 1024  # a 1 MB file sent as a form, with room to say it is too large
 IMAGE_BODY_LIMIT = 2 * 1024 * 1024 + 64 * 1024  # a 2 MB picture and the form around it
 TEXT_ENDPOINTS = {"manage.save", "manage.check_text"}
-# What each refusal means, for the manager (codes from services.authoring, publishing and content.images).
-MESSAGES = {
-    "too_large": _l("The text is larger than 1 MB, the largest file the site reads. Split the lesson in two."),
-    "not_utf8": _l("The text holds characters that are not valid UTF-8. Copy it into the editor again as plain "
-                   "text."),
-    "control": _l("The text holds invisible control characters (such as NUL). Remove them, e.g. by pasting the "
-                  "text as plain text."),
-    "empty": _l("The text is empty. To remove a lesson, use Delete."),
-    "slug_length": _l("The address name must have 1 to 60 characters."),
-    "slug_format": _l("The address name may only hold lowercase letters a-z, digits and single hyphens "
-                      "(e.g. “better-headlines”)."),
-    "slug_reserved": _l("This word is used by the site's own addresses (preview, reload, new, edit, assets, "
-                        "history, images). Choose another name."),
-    "slug_taken": _l("This address name is or was used by another lesson of this course (its progress is kept "
-                     "under it). Choose another name."),
-    "same_slug": _l("That is the lesson's current address name."),
-    "course_taken": _l("A course with this address name exists already. Choose another name."),
-    "no_course": _l("This course has no course.md yet."),
-    "not_found": _l("This lesson does not exist (any more)."),
-    "busy": _l("Someone changed these files at the same moment. Nothing was saved; please try again."),
-    "alt_missing": _l("Describe the picture for people who cannot see it (the description is required)."),
-    "read_only": _l("The content folder of this server cannot be written (it is read-only). Nothing was saved "
-                    "and readers still see the published version. Please tell your operator."),
-    "disk_full": _l("The server's disk is full. Nothing was saved and readers still see the published "
-                    "version. Please tell your operator."),
-    "symlink": _l("This file is a link to another place on the server, so it cannot be edited here. Nothing was "
-                  "saved. Please tell your operator."),
-    "failed": _l("The content folder could not be written. Nothing was saved and readers still see the "
-                 "published version. Please try again or tell your operator."),
-}
-IMAGE_MESSAGES = {
-    "empty": _l("The file is empty."),
-    "too_large": _l("The picture is larger than 2 MB. Make it smaller (e.g. 1600 pixels wide) and try again."),
-    "unknown_type": _l("This file is not a PNG, JPEG, WebP, GIF or SVG picture, whatever its name says."),
-    "broken": _l("The picture cannot be read. Export it again from your image program."),
-    "trailing_data": _l("The file holds something else besides the picture. Export it again from your image "
-                        "program."),
-    "markup": _l("The file holds web page code (HTML or script) besides the picture, so it is refused."),
-    "too_many_pixels": _l("The picture has too many pixels. Make it smaller and try again."),
-    "svg_invalid": _l("The SVG cannot be read as plain SVG (it is broken, or uses a DTD or entities)."),
-    "svg_script": _l("The SVG holds script, event handlers or embedded documents, so it is refused. Export it "
-                     "again as a plain drawing."),
-    "svg_external": _l("The SVG loads files or addresses from outside itself, so it is refused. Embed everything "
-                       "in the file."),
-}
-assert set(IMAGE_MESSAGES) == set(IMAGE_REASONS)
-ACTION_LABELS = {
-    "save": _l("saved"), "restore": _l("restored"), "create": _l("created"), "rename": _l("renamed"),
-    "delete": _l("deleted"), "import": _l("taken from the content folder"), "upload": _l("uploaded"),
-    "sync": _l("changed in the content folder"),
-}
-
-
-def message_for(error: Exception) -> str:
-    """The manager's words for a refusal."""
-    if isinstance(error, ImageRefused):
-        return str(IMAGE_MESSAGES.get(error.code, IMAGE_MESSAGES["broken"]))
-    return str(MESSAGES.get(getattr(error, "code", ""), MESSAGES["failed"]))
-
-
 @bp.url_value_preprocessor
 def _authoring_limits(endpoint: str | None, _values: dict | None) -> None:
     """Raise the body limits for the editor's forms only, before anything parses the body; keep the raw body
@@ -163,10 +102,8 @@ def render_edit(ref: FileRef, opened: authoring.Opened, form: EditForm, *, statu
                 error: str | None = None) -> Any:
     """The edit page: the text, its problems beside it and the preview, or an explanation of a refusal."""
     result = None
-    try:
+    with contextlib.suppress(AuthoringError):  # a refusal is shown as `error`; the text stays in the form
         result = authoring.check(ref, authoring.clean_text(form.text.data or ""))
-    except AuthoringError:
-        pass  # the refusal is shown as `error`; the text stays in the form
     course_title, lesson_title = titles(ref)
     summary_text = check_summary(result.errors, len(result.problems) - result.errors) if result else ""
     return render_template("manage/content/edit.html", ref=ref, opened=opened, form=form, result=result,
@@ -259,7 +196,7 @@ def _saved_message(saved: authoring.Saved, wanted_publish: bool) -> tuple[str, s
 
 def render_conflict(ref: FileRef, conflict: Conflict) -> Any:
     """Both versions and the merge, after a save over a newer revision (nothing was saved)."""
-    view = authoring.conflict_view(ref, conflict.mine, conflict.base_id)
+    view = authoring_history.conflict_view(ref, conflict.mine, conflict.base_id)
     form = EditForm(formdata=None, text=view.merged, base=str(view.base_id),
                     base_sha=_disk_sha(ref) if view.base_id == 0 else "")
     course_title, lesson_title = titles(ref)
@@ -295,18 +232,6 @@ def check_text(course_slug: str, lesson_slug: str | None) -> Any:
     return {"errors": result.errors, "warnings": len(result.problems) - result.errors, "preview": preview,
             "summary": check_summary(result.errors, len(result.problems) - result.errors),
             "problems": [{"line": p.line, "severity": p.severity, "message": p.message} for p in result.problems]}
-
-
-def check_summary(errors: int, warnings: int) -> str:
-    """'No problems', or how many errors and warnings, in the manager's language."""
-    if not errors and not warnings:
-        return _("No problems: this text can be published.")
-    parts = []
-    if errors:
-        parts.append(ngettext("%(num)d error", "%(num)d errors", errors))
-    if warnings:
-        parts.append(ngettext("%(num)d warning", "%(num)d warnings", warnings))
-    return ", ".join(parts)
 
 
 @bp.get("/content/<course_slug>/<lesson_slug>/preview")
@@ -346,7 +271,7 @@ def preview_old_address(course_slug: str, lesson_slug: str) -> Any:
 def history(course_slug: str, lesson_slug: str | None) -> Any:
     """Every saved version of a file (who, when, what), with compare and restore."""
     ref = ref_or_404(course_slug, lesson_slug, deleted=True)
-    revisions = authoring.history(ref.path)
+    revisions = authoring_history.history(ref.path)
     rows = []
     for i, rev in enumerate(revisions):
         older = revisions[i + 1] if i + 1 < len(revisions) else None
@@ -363,7 +288,7 @@ def _revision_arg(ref: FileRef, name: str) -> Any:
     raw = request.args.get(name, "")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         abort(404)
-    found = authoring.revision_of(ref.path, int(raw))
+    found = authoring_history.revision_of(ref.path, int(raw))
     if found is None:
         abort(404)
     return found
@@ -393,13 +318,13 @@ def restore(course_slug: str, lesson_slug: str | None) -> Any:
     form = RestoreForm()
     if not form.validate_on_submit():
         abort(400)
-    old = authoring.revision_of(ref.path, int(form.revision.data))
+    old = authoring_history.revision_of(ref.path, int(form.revision.data))
     back = url_for("manage.history", course_slug=ref.course_slug, lesson_slug=ref.lesson_slug,
                    lang=ref.lang or None)
     if old is None or old.deleted or old.kind != "text":
         abort(404)
     try:
-        saved = authoring.restore(current_user, ref, old, base_id=int(form.base.data or 0))
+        saved = authoring_history.restore(current_user, ref, old, base_id=int(form.base.data or 0))
         if saved.state != "unchanged":
             publishing.publish(authoring.store().content_dir, saved.changes, saved.revisions, db.session.commit)
     except Conflict:

@@ -14,7 +14,7 @@ from ..access import manager_required
 from ..extensions import db
 from ..i18n import current_language
 from ..models import User, utcnow
-from ..services import accounts, audit, authoring, catalog, certificates, management
+from ..services import accounts, audit, authoring_history, catalog, certificates, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
 from ..services.reports import invites as invite_reports
@@ -340,7 +340,7 @@ def content() -> Any:
     """Every course and lesson file with languages, quiz size, version, last change, and every problem."""
     cat = catalog.catalog()
     return render_template("manage/content.html", courses=content_status.content_status(cat, current_language()),
-                           problems=cat.errors, form=ActionForm(), editor=authoring.editor_state())
+                           problems=cat.errors, form=ActionForm(), editor=authoring_history.editor_state())
 
 
 @bp.post("/content/reload")
