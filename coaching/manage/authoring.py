@@ -196,7 +196,7 @@ def _saved_message(saved: authoring.Saved, wanted_publish: bool) -> tuple[str, s
 
 def render_conflict(ref: FileRef, conflict: Conflict) -> Any:
     """Both versions and the merge, after a save over a newer revision (nothing was saved)."""
-    view = authoring_history.conflict_view(ref, conflict.mine, conflict.base_id)
+    view = authoring_history.conflict_view(ref, conflict.mine, conflict.base_id, conflict.base_sha)
     form = EditForm(formdata=None, text=view.merged, base=str(view.base_id),
                     base_sha=_disk_sha(ref) if view.base_id == 0 else "")
     course_title, lesson_title = titles(ref)

@@ -44,10 +44,11 @@ class AuthoringError(Exception):
 class Conflict(Exception):
     """The file changed since the editor opened it: nothing was saved (the caller rolls back)."""
 
-    def __init__(self, mine: str, base_id: int) -> None:
+    def __init__(self, mine: str, base_id: int, base_sha: str = "") -> None:
         super().__init__("conflict")
         self.mine = mine
         self.base_id = base_id
+        self.base_sha = base_sha
 
 
 def store() -> ContentStore:
@@ -268,12 +269,12 @@ def save(actor: User, ref: FileRef, text: str, *, base_id: int, base_sha: str = 
     doc = document(ref.path)
     head_id = doc.head_id if doc else 0
     if base_id != head_id:
-        raise Conflict(text, base_id)
+        raise Conflict(text, base_id, base_sha)
     disk = None
     if head_id == 0:
         disk = disk_bytes(ref)
         if (hashlib.sha256(disk).hexdigest() if disk is not None else "") != base_sha:
-            raise Conflict(text, base_id)
+            raise Conflict(text, base_id, base_sha)
     result = check(ref, text)
     state = "published" if publish and result.errors == 0 else "draft"
     head = revision(head_id)
@@ -284,12 +285,12 @@ def save(actor: User, ref: FileRef, text: str, *, base_id: int, base_sha: str = 
                                 published=True, author=None, message="as it was in the content folder",
                                 sha=hashlib.sha256(disk).hexdigest())
         if not advance(ref.path, ref.course_slug, 0, imported):
-            raise Conflict(text, base_id)
+            raise Conflict(text, base_id, base_sha)
         head_id = imported.id
     new = add_revision(ref.path, ref.course_slug, text=text, action=action, published=state == "published",
                        author=actor, message=message.strip(), base_id=head_id or None, problems=problem_rows(result))
     if not advance(ref.path, ref.course_slug, head_id, new):
-        raise Conflict(text, base_id)
+        raise Conflict(text, base_id, base_sha)
     record(actor, "content_published" if state == "published" else "content_draft_saved", "content",
            target(ref), path=ref.path, revision=new.id, kind=action, errors=result.errors)
     changes = [publishing.Change(ref.path, text.encode("utf-8"))] if state == "published" else []

@@ -29,7 +29,7 @@ class ConflictView:
     rows: list
 
 
-def conflict_view(ref: FileRef, mine: str, base_id: int) -> ConflictView:
+def conflict_view(ref: FileRef, mine: str, base_id: int, base_sha: str = "") -> ConflictView:
     """What the manager sees after a conflict: the newer saved version, their own text, and a merge."""
     doc = document(ref.path)
     theirs_rev = revision(doc.head_id) if doc else None
@@ -38,10 +38,18 @@ def conflict_view(ref: FileRef, mine: str, base_id: int) -> ConflictView:
     else:
         data = disk_bytes(ref)
         theirs, new_base = (data or b"").decode("utf-8", "replace"), 0
-    base_rev = revision(base_id)
+    base_rev = revision(base_id) if base_id else _revision_with_hash(ref.path, base_sha)
     base = base_rev.text or "" if base_rev is not None else ""
     merged = merge3(base, mine, theirs)
     return ConflictView(mine, theirs, theirs_rev, new_base, merged.text, merged.conflicts, diff_rows(theirs, mine))
+
+
+def _revision_with_hash(path: str, sha: str) -> ContentRevision | None:
+    """The revision of a file that had these bytes (the editor opened a file never saved in the browser)."""
+    if not sha:
+        return None
+    return db.session.scalar(select(ContentRevision).where(ContentRevision.path == path,
+                                                           ContentRevision.sha256 == sha).limit(1))
 
 
 def history(path: str, limit: int = 200) -> list[ContentRevision]:

@@ -273,7 +273,7 @@ def _newest_per_path(conn: Any, *, after: int = 0, paths: list[str] | None = Non
     return list(conn.execute(select(*columns).join(sub, ContentRevision.id == sub.c.id).order_by(ContentRevision.id)))
 
 
-def _known(conn: Any, path: str) -> set[str]:
+def known_hashes(conn: Any, path: str) -> set[str]:
     """Every hash any revision of `path` ever had."""
     return set(conn.scalars(select(ContentRevision.sha256).where(ContentRevision.path == path)))
 
@@ -290,20 +290,28 @@ def catch_up(root: Path, conn: Any, *, wait: bool = False) -> bool:
         if not locked:
             return False  # another worker of this server is writing; the next check catches up
         marker = read_marker(root)
-        rows = _newest_per_path(conn, after=marker.seq)
-        seen = {row.path for row in rows}
-        rows += [r for r in _newest_per_path(conn, paths=list(marker.outside)) if r.path not in seen]
-        changed, failed = False, []
-        for row in rows:
-            try:
-                changed = _apply(root, conn, marker, row) or changed
-            except FolderError as error:
-                failed.append((row.id, error))
-        marker.seq = min([latest] + [rid - 1 for rid, _error in failed])
+        changed, failed = apply_pending(root, conn, marker, latest)
         write_marker(root, marker)
     if failed:
-        raise failed[0][1]
+        raise failed[0]
     return changed
+
+
+def apply_pending(root: Path, conn: Any, marker: Marker, latest: int) -> tuple[bool, list[FolderError]]:
+    """Apply the newest revision of every path changed since `marker.seq` (and retry held-back paths); the
+    caller holds the lock and stores the marker. Returns whether a file changed and the writes that failed."""
+    rows = _newest_per_path(conn, after=marker.seq)
+    seen = {row.path for row in rows}
+    rows += [r for r in _newest_per_path(conn, paths=list(marker.outside)) if r.path not in seen]
+    changed, failed, first_failed = False, [], latest + 1
+    for row in rows:
+        try:
+            changed = _apply(root, conn, marker, row) or changed
+        except FolderError as error:
+            failed.append(error)
+            first_failed = min(first_failed, row.id)
+    marker.seq = min(latest, first_failed - 1)
+    return changed, failed
 
 
 def _apply(root: Path, conn: Any, marker: Marker, row: Any) -> bool:
@@ -316,7 +324,7 @@ def _apply(root: Path, conn: Any, marker: Marker, row: Any) -> bool:
         return False
     entry = marker.paths.get(row.path)
     ours = entry is not None and disk == entry[1]
-    fresh = entry is None and (disk is None or disk in _known(conn, row.path))
+    fresh = entry is None and (disk is None or disk in known_hashes(conn, row.path))
     if not (ours or fresh):
         marker.outside[row.path] = row.id  # changed by hand: `flask content sync` decides
         return False
