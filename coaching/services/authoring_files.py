@@ -78,10 +78,10 @@ def create_lesson(actor: User, course_slug: str, *, title: str, slug: str, summa
                   lang: str) -> tuple[FileRef, Saved]:
     """A new lesson after the last one, as a draft (it goes live when the manager publishes it)."""
     _slug_or_refuse(slug)
-    names = course_names(store().content_dir, course_slug, deleted=True)
+    names = course_names(store().content_dir, course_slug)
     if "course.md" not in names:
         raise AuthoringError("no_course")
-    if slug in lesson_names(course_slug, deleted=True) or _has_history(course_slug, slug):
+    if slug in lesson_names(course_slug) or _has_history(course_slug, slug):
         raise AuthoringError("slug_taken")
     order, width = next_order(list(names))
     ref = FileRef(course_slug, slug, "", lesson_filename(order, slug, width=width), False)
@@ -123,7 +123,7 @@ def _has_history(course_slug: str, slug: str) -> bool:
 def rename_lesson(actor: User, course_slug: str, old_slug: str, new_slug: str) -> Batch:
     """Rename every file of a lesson (drafts included), redirect the old address, move progress and attempts."""
     _slug_or_refuse(new_slug)
-    lessons = lesson_names(course_slug, deleted=True)
+    lessons = lesson_names(course_slug)
     if old_slug not in lessons:
         raise AuthoringError("not_found")
     if new_slug == old_slug:

@@ -67,8 +67,8 @@ def target_of(root: Path, relpath: str) -> Path:
             if stat.S_ISLNK(os.lstat(current).st_mode):
                 raise FolderError("symlink", relpath)
         except FileNotFoundError:
-            break
-    return current
+            break  # nothing further down exists yet: no link on the way
+    return root / relpath
 
 
 def sha_of(path: Path) -> str | None:
