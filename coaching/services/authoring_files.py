@@ -148,15 +148,12 @@ def rename_lesson(actor: User, course_slug: str, old_slug: str, new_slug: str) -
 def _rename_file(actor: User, course_slug: str, old_name: str, new_name: str, batch: Batch) -> None:
     """Move one file: the new path starts with the old published text (and draft), the old path is removed."""
     old_path, new_path = f"{course_slug}/{old_name}", f"{course_slug}/{new_name}"
-    doc = document(old_path)
+    doc = document(old_path) or _import_from_disk(old_path, course_slug)
     if doc is not None and doc.deleted:
         return
     published = revision(doc.published_id) if doc else None
     draft = revision(doc.draft_id) if doc else None
     text = published.text if published is not None else None
-    if doc is None:
-        data = publishing.read_bytes(publishing.target_of(store().content_dir, old_path))
-        text = data.decode("utf-8", "replace") if data is not None else None
     head = 0 if document(new_path) is None else document(new_path).head_id
     message = f"renamed from {old_name}"
     if text is not None:
@@ -178,6 +175,18 @@ def _rename_file(actor: User, course_slug: str, old_name: str, new_name: str, ba
         raise AuthoringError("busy")
     batch.revisions.append(gone)
     batch.changes.append(publishing.Change(old_path, None))
+
+
+def _import_from_disk(path: str, course_slug: str) -> ContentDocument | None:
+    """A file never saved in the browser: its text on disk becomes its first revision (so the history keeps it)."""
+    data = publishing.read_bytes(publishing.target_of(store().content_dir, path))
+    if data is None:
+        return None
+    first = add_revision(path, course_slug, text=data.decode("utf-8", "replace"), action="import", published=True,
+                         author=None, message="as it was in the content folder", sha=hashlib.sha256(data).hexdigest())
+    if not advance(path, course_slug, 0, first):
+        raise AuthoringError("busy")
+    return document(path)
 
 
 def move_slug_rows(course_slug: str, old_slug: str, new_slug: str) -> int:
@@ -218,15 +227,7 @@ def delete_lesson(actor: User, course_slug: str, slug: str, lang: str = "") -> B
     batch = Batch()
     for name in names:
         path = f"{course_slug}/{name}"
-        doc = document(path)
-        if doc is None:  # never saved in the browser: keep the text it had in the history
-            data = publishing.read_bytes(publishing.target_of(store().content_dir, path))
-            if data is not None:
-                first = add_revision(path, course_slug, text=data.decode("utf-8", "replace"), action="import",
-                                     published=True, author=None, message="as it was in the content folder",
-                                     sha=hashlib.sha256(data).hexdigest())
-                advance(path, course_slug, 0, first)
-                doc = document(path)
+        doc = document(path) or _import_from_disk(path, course_slug)
         gone = add_revision(path, course_slug, action="delete", published=True, deleted=True, author=actor,
                             message="deleted (archived)")
         if not advance(path, course_slug, doc.head_id if doc else 0, gone):
