@@ -153,7 +153,10 @@ def save(course_slug: str, lesson_slug: str | None) -> Any:
     form = EditForm()
     if not form.validate_on_submit():
         abort(400)
-    opened = authoring.open_file(ref)
+    try:
+        opened = authoring.open_file(ref)
+    except publishing.FolderError as error:
+        return render_error(400, message_for(error))
     if not body_is_utf8():
         form.text.data = opened.text
         return render_edit(ref, opened, form, status=400, error=MESSAGES["not_utf8"])

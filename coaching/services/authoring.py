@@ -111,7 +111,7 @@ def locate(course_slug: str, lesson_slug: str | None, lang: str | None, *, delet
     if not SLUG.match(course_slug or "") or (lesson_slug is not None and not SLUG.match(lesson_slug)):
         return None
     names = course_names(store().content_dir, course_slug, deleted=deleted)
-    if not names and lesson_slug is not None:
+    if not names:
         return None
     default = course_language(course_slug)
     lang = lang or default

@@ -30,6 +30,18 @@ def hidden(html: str, name: str) -> str:
     return unescape(match.group(1)) if match else ""
 
 
+def multipart(fields: dict[str, Any], files: dict[str, tuple[str, bytes]] | None = None) -> tuple[bytes, str]:
+    """A multipart body built in memory, as a browser sends the editor's form (the test client would spool a large
+    body to a temporary file that it never closes)."""
+    boundary = "----coaching-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode()
+             + str(value).encode("utf-8", "surrogatepass") + b"\r\n" for key, value in fields.items()]
+    for key, (name, data) in (files or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; filename="{name}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 @dataclass
 class EditPage:
     """The editor form as a page shows it."""
@@ -65,7 +77,8 @@ class Editor:
         page = page or self.open(path, **(query or {}))
         data = {"csrf_token": page.token, "base": page.base, "base_sha": page.base_sha, "text": text,
                 "message": message, "action": action, **fields}
-        return self.client.post(f"{path}/edit", data=data, query_string=query or {}, content_type="multipart/form-data")
+        body, content_type = multipart(data)
+        return self.client.post(f"{path}/edit", data=body, query_string=query or {}, content_type=content_type)
 
     def check(self, text: str, path: str = WELCOME, **query: str) -> Any:
         """POST text to the live check; returns the response (JSON)."""

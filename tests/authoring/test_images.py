@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.authoring.conftest import WELCOME
+from tests.authoring.conftest import WELCOME, multipart
 
 IMAGES = "/manage/content/demo/images"
 
@@ -30,20 +30,10 @@ def noisy_png(min_bytes: int) -> bytes:
     return buffer.getvalue()
 
 
-def multipart(fields: dict[str, str], name: str, data: bytes) -> tuple[bytes, str]:
-    """A multipart body built in memory (the test client would spool a large one to a file it never closes)."""
-    boundary = "----coaching-test-boundary"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
-             for key, value in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
-
-
 def upload(editor, data: bytes, name: str, alt: str = "A red bar", *, json: bool = True):
     """POST a picture to the course's pictures page."""
     headers = {"Accept": "application/json"} if json else {}
-    body, content_type = multipart({"csrf_token": editor.token(), "alt": alt}, name, data)
+    body, content_type = multipart({"csrf_token": editor.token(), "alt": alt}, {"image": (name, data)})
     return editor.client.post(IMAGES, data=body, content_type=content_type, headers=headers)
 
 
