@@ -191,6 +191,7 @@ def commit_to_git(root: Path) -> list[str]:
     if not pending:
         return []
     prefix = root.resolve().relative_to(top)
+    _exclude_own_files(root, prefix)
     try:
         head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
     except subprocess.CalledProcessError:
@@ -220,6 +221,20 @@ def commit_to_git(root: Path) -> list[str]:
         _git(root, "update-ref", "HEAD", head, *([start] if start else []))
         _git(top, "reset", "-q", "--", *touched)  # the index follows HEAD; the folder already holds these files
     return lines
+
+
+def _exclude_own_files(root: Path, prefix: Path) -> None:
+    """Keep the folder's marker, lock and archive out of `git status` (in the work tree's own, uncommitted
+    .git/info/exclude)."""
+    exclude = Path(_git(root, "rev-parse", "--path-format=absolute", "--git-path", "info/exclude"))
+    base = "" if str(prefix) == "." else f"/{prefix.as_posix()}"
+    wanted = [f"{base}/{name}" for name in (publishing.MARKER_NAME, publishing.LOCK_NAME, publishing.ARCHIVE_DIR + "/")]
+    present = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
+    missing = [line for line in wanted if line not in present]
+    if missing:
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as handle:
+            handle.write("".join(f"{line}\n" for line in ["# coaching: the content folder's own files", *missing]))
 
 
 def _message(rev: ContentRevision) -> str:

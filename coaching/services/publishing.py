@@ -197,14 +197,18 @@ def content_of(revision: ContentRevision) -> bytes | None:
     return revision.data if revision.kind == "image" else (revision.text or "").encode("utf-8")
 
 
-def write_changes(root: Path, changes: list[Change]) -> list[tuple[Path, bytes | None]]:
+def write_changes(root: Path, changes: list[Change], marker: Marker | None = None) -> list[tuple[Path, bytes | None]]:
     """Apply changes in order (the caller holds the lock); on a failure undo the ones made and raise FolderError.
+    A file changed by hand since this folder last wrote it is copied to the archive first (nothing is lost).
     Returns what each file held before, for `undo`."""
     done: list[tuple[Path, bytes | None]] = []
     try:
         for change in changes:
             target = target_of(root, change.path)
             before = read_bytes(target)
+            entry = marker.paths.get(change.path) if marker is not None else None
+            if before is not None and entry is not None and hashlib.sha256(before).hexdigest() != entry[1]:
+                _keep_copy(root, target, before)
             if change.content is None:
                 if change.archive:
                     archive(root, target)
@@ -217,6 +221,12 @@ def write_changes(root: Path, changes: list[Change]) -> list[tuple[Path, bytes |
         undo(root, done)
         raise
     return done
+
+
+def _keep_copy(root: Path, target: Path, data: bytes) -> None:
+    """Put a copy of a hand-made version into the archive before the editor's version replaces it."""
+    relative = target.relative_to(root)
+    atomic_write(root / ARCHIVE_DIR / relative.parent / f"{utcnow():%Y%m%dT%H%M%S}-outside-{target.name}", data)
 
 
 def _unlink(target: Path) -> None:
@@ -243,13 +253,13 @@ def publish(root: Path, changes: list[Change], revisions: list[ContentRevision],
     """Write the files of new published revisions, then commit: a commit that fails puts the old files back, a
     write that fails leaves the transaction for the caller to roll back. Either way nothing is half-written."""
     with folder_lock(root):
-        done = write_changes(root, changes)
+        marker = read_marker(root)
+        done = write_changes(root, changes, marker)
         try:
             commit()
         except Exception:
             undo(root, done)
             raise
-        marker = read_marker(root)
         for revision in revisions:
             marker.note(revision.path, revision.id, revision.sha256 or None)
         with contextlib.suppress(FolderError):
@@ -269,6 +279,7 @@ def _newest_per_path(conn: Any, *, after: int = 0, paths: list[str] | None = Non
         ContentRevision.id > after)
     sub = newest.group_by(ContentRevision.path).subquery()
     columns = (ContentRevision.id, ContentRevision.path, ContentRevision.kind, ContentRevision.deleted,
+               ContentRevision.action,
                ContentRevision.sha256, ContentRevision.text, ContentRevision.data)
     return list(conn.execute(select(*columns).join(sub, ContentRevision.id == sub.c.id).order_by(ContentRevision.id)))
 
@@ -328,7 +339,9 @@ def _apply(root: Path, conn: Any, marker: Marker, row: Any) -> bool:
     if not (ours or fresh):
         marker.outside[row.path] = row.id  # changed by hand: `flask content sync` decides
         return False
-    if row.deleted:
+    if row.deleted and row.action == "rename":
+        _unlink(target)  # the text lives on under the new name
+    elif row.deleted:
         archive(root, target)
     else:
         atomic_write(target, row.data if row.kind == "image" else (row.text or "").encode("utf-8"))

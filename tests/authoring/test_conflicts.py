@@ -79,7 +79,7 @@ def test_two_managers_saving_at_once_one_wins(editor, second_editor, content):
         barrier = threading.Barrier(2)
         statuses: list[int] = [0, 0]
 
-        def send(i: int, client: object) -> None:
+        def send(i: int, client: object, barrier=barrier, statuses=statuses, bodies=bodies, pages=pages) -> None:
             barrier.wait()
             statuses[i] = client.save(bodies[i], page=pages[i]).status_code
 
