@@ -84,14 +84,15 @@ def next_order(names: list[str]) -> tuple[int, int]:
 
 
 def new_lesson(title: str, summary: str, minutes: int, lang: str) -> str:
-    """The text of a new lesson: its front matter filled in and a short body to write over."""
-    return (f"---\ntitle: {quote(title)}\nsummary: {quote(summary)}\nminutes: {minutes}\n---\n"
+    """The text of a new lesson: its front matter filled in (the title stands in for a missing summary) and a short
+    body to write over."""
+    return (f"---\ntitle: {quote(title)}\nsummary: {quote(summary or title)}\nminutes: {minutes}\n---\n"
             f"{LESSON_BODY.get(lang, LESSON_BODY['en'])}")
 
 
 def new_course(title: str, summary: str, order: int, lang: str) -> str:
     """The text of a new course.md: unpublished until the manager sets `published: true`."""
-    return (f"---\ntitle: {quote(title)}\nsummary: {quote(summary)}\norder: {order}\nlanguage: {lang}\n"
+    return (f"---\ntitle: {quote(title)}\nsummary: {quote(summary or title)}\norder: {order}\nlanguage: {lang}\n"
             f"published: false\n---\n{COURSE_BODY.get(lang, COURSE_BODY['en'])}")
 
 
