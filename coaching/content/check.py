@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,13 +97,19 @@ class TextCheck:
         return sum(1 for p in self.problems if p.severity == "error")
 
 
+def _scope(name: str) -> frozenset[str]:
+    """The files a check of `name` reads: itself, course.md and, for a translation, its original."""
+    original = re.sub(r"\.[a-z]{2}\.md$", ".md", name)
+    return frozenset({name, "course.md", original})
+
+
 def check_text(content_dir: Path, course_slug: str, name: str, data: bytes, *, renderer: Renderer | None = None,
                asset_base: str = DEFAULT_ASSET_BASE, hide: tuple[str, ...] = ()) -> TextCheck:
     """Check `data` as the file `name` of a course folder, with the course's other files as they are on disk
     (`hide`: file names to leave out, as if already gone). Nothing is written."""
     overlay: dict[str, bytes | None] = {name: data, **{other: None for other in hide}}
     catalog = load_catalog(Path(content_dir), only=course_slug, overlay=overlay, renderer=renderer,
-                           asset_base=asset_base)
+                           asset_base=asset_base, scope=_scope(name))
     shown = Display(Path(content_dir))
     mine, folder = shown(Path(content_dir) / course_slug / name), shown(Path(content_dir) / course_slug)
     problems = tuple(p for p in catalog.errors if p.path == mine or (p.path == folder and p.line == 0))

@@ -92,11 +92,16 @@ class Folder:
     context: RenderContext
     previous: Course | None
     files: list[ContentFile] = field(default_factory=list)
+    scope: frozenset[str] | None = None  # file names to read (checking one file); None: all
 
     @property
     def slug(self) -> str:
         """Return the course slug (the folder name)."""
         return self.path.name
+
+    def wants(self, file: ContentFile) -> bool:
+        """Return True when this file is read in this load (every file unless a check narrowed the scope)."""
+        return self.scope is None or file.path.name in self.scope
 
 
 def read_file(file: ContentFile, root: Path) -> None:

@@ -36,13 +36,15 @@ DEFAULT_ASSET_BASE = "/courses/{course}/assets/"
 
 def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, previous: Catalog | None = None,
                  renderer: Renderer | None = None, only: str | None = None,
-                 overlay: Mapping[str, bytes | None] | None = None) -> Catalog:
+                 overlay: Mapping[str, bytes | None] | None = None, scope: frozenset[str] | None = None) -> Catalog:
     """Load every course folder under `content_dir` (the folder holding course folders).
 
     `renderer` keeps renderings between loads (the content store passes its own); `only` loads just
     the course folder of that name (for checking one course). `overlay` (with `only`) maps file names
     of that course folder to bytes read instead of the disk (None: as if the file were absent), so
-    unsaved text is checked in the context of its course without writing anything.
+    unsaved text is checked in the context of its course without writing anything. `scope` (with `only`)
+    names the files to read: the others are only listed (their names still count for duplicates), which
+    makes checking one file as fast as that file.
     """
     if overlay and only is None:
         raise ValueError("an overlay needs `only` (the course folder it belongs to)")
@@ -75,7 +77,7 @@ def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, pre
             continue
         prev = previous.course(name) if previous else None
         context = RenderContext(renderer, asset_base.replace("{course}", name))
-        loader = CourseLoader(Folder(path, root, context, prev), shown, overlay or {})
+        loader = CourseLoader(Folder(path, root, context, prev, scope=scope if only else None), shown, overlay or {})
         try:
             course = loader.load()
         except Exception as exc:  # a loader bug must not take the other courses down

@@ -208,3 +208,21 @@ def test_reserved_words_are_documented():
     text = (Path(__file__).resolve().parents[2] / "docs" / "content-format.md").read_text(encoding="utf-8")
     for slug in RESERVED_SLUGS:
         assert f"`{slug}`" in text
+
+
+def test_checking_a_translation_reads_its_original(tmp_path):
+    """A translation is checked against its original (the quiz must line up) while the other lessons are not
+    read at all (they are not needed for this file's messages)."""
+    from tests.content.helpers import FIXTURES
+
+    root = tmp_path / "lessons"
+    shutil.copytree(FIXTURES / "example-course", root / "example")
+    name = "02-check-your-knowledge.de.md"
+    german = (root / "example" / name).read_text(encoding="utf-8")
+    misaligned = german.replace("   - [ ] Das Passwort der Person\n", "   - [ ] Das Passwort der Person\n"
+                                "   - [ ] Die Farbe des Links\n")
+    result = check_text(root, "example", name, misaligned.encode())
+    assert result.errors == 1, result.problems
+    assert (root / "example" / "02-check-your-knowledge.md").name in result.problems[0].message or \
+        "default-language" in result.problems[0].message
+    assert check_text(root, "example", name, german.encode()).errors == 0
