@@ -111,6 +111,10 @@ def save_to_served(tmp: Path, signing_key: Path | None = None, saves: int = 6,
         editor, reader = Browser(servers[0].base), Browser(servers[1].base)
         editor.login(create_users(app, 1, role="manager")[0]["email"])
         reader.login(create_users(app, 1)[0]["email"])
+        with app.app_context():
+            from coaching.extensions import db
+
+            db.engine.dispose()
         # Other readers keep server B busy all the time, so its workers check on schedule (a worker that has
         # been idle checks at its next request, which would flatter the figure).
         stop = threading.Event()

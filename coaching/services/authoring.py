@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ..content import ContentStore
 from ..content.catalog import LANGUAGES, ContentError
 from ..content.check import TextCheck, check_text
-from ..content.files import COURSE_FILE, LESSON_FILE, MAX_BYTES, SLUG
+from ..content.files import LESSON_FILE, MAX_BYTES, SLUG
 from ..content.revisions import marker_lines
 from ..extensions import db
 from ..models import ContentDocument, ContentRevision, User, utcnow
@@ -300,8 +300,3 @@ def save(actor: User, ref: FileRef, text: str, *, base_id: int, base_sha: str = 
 def target(ref: FileRef) -> str:
     """The audit log's short name of a file's lesson or course."""
     return f"{ref.course_slug}/{ref.lesson_slug or 'course'}"[:60]
-
-
-def is_course_file(name: str) -> bool:
-    """True for course.md and its translations."""
-    return bool(COURSE_FILE.match(name))

@@ -15,7 +15,10 @@ def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
-    return db.session.execute(statement).rowcount == 1
+    # RETURNING says whether a row went in: psycopg 3 reports rowcount -1 for the single-row INSERT that
+    # SQLAlchemy sends with an implicit RETURNING, so `rowcount == 1` was False on PostgreSQL even on success.
+    primary_key = list(model.__table__.primary_key.columns)
+    return db.session.execute(statement.returning(*primary_key)).first() is not None
 
 
 def lock_row(model: Any, ident: Any) -> None:

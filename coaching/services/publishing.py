@@ -251,7 +251,11 @@ def undo(root: Path, done: list[tuple[Path, bytes | None]]) -> None:
 
 def publish(root: Path, changes: list[Change], revisions: list[ContentRevision], commit: Callable[[], None]) -> None:
     """Write the files of new published revisions, then commit: a commit that fails puts the old files back, a
-    write that fails leaves the transaction for the caller to roll back. Either way nothing is half-written."""
+    write that fails leaves the transaction for the caller to roll back. Either way nothing is half-written.
+    A draft writes no file: it is only committed (a read-only folder does not stop drafts)."""
+    if not changes:
+        commit()
+        return
     with folder_lock(root):
         marker = read_marker(root)
         done = write_changes(root, changes, marker)

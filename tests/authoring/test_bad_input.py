@@ -192,3 +192,17 @@ def test_affiliates_cannot_use_the_editor(editor_app):
     affiliate = sign_in(editor_app, "aff@example.com", role="affiliate", name="Alex")
     for path in (f"{WELCOME}/edit", f"{WELCOME}/history", "/manage/content/demo/images", "/manage/content/new"):
         assert affiliate.get(path).status_code == 403
+
+
+def test_drafts_are_saved_even_when_the_folder_is_read_only(editor, content, monkeypatch):
+    """A draft needs no file: it is kept although the folder cannot be written; publishing it then is refused."""
+    def refuse(*_args, **_kwargs):
+        raise publishing.FolderError("read_only", "Read-only file system")
+
+    monkeypatch.setattr(publishing, "folder_lock", refuse)
+    text = welcome_text(content).replace("Welcome", "Draft while read-only")
+    assert editor.save(text, action="draft").status_code == 303
+    assert editor.revisions()[-1].text == text and not editor.revisions()[-1].published
+    response = editor.save(text)
+    assert response.status_code == 503 and "read-only" in response.get_data(as_text=True)
+    assert welcome_text(content).startswith("---\ntitle: Welcome\n")

@@ -61,6 +61,10 @@ def test_an_edit_on_one_server_is_served_by_the_other(pair: tuple[Server, Server
     app = app_for(a.database_url, a.root)
     manager = create_users(app, 1, role="manager")[0]
     affiliate = create_users(app, 1)[0]
+    with app.app_context():
+        from coaching.extensions import db
+
+        db.engine.dispose()  # seeding done: no pooled connection may outlive the test
     editor = Browser(a.base)
     editor.login(manager["email"])
     reader = Browser(b.base)
