@@ -30,6 +30,7 @@ MAX_MESSAGE = 300
 MARKER_MESSAGE = ("unresolved merge: keep the text you want and delete the lines starting with <<<<<<<, ======= "
                   "and >>>>>>>")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+AUDIT_ACTIONS = {"restore": "content_restored", "create": "content_created"}  # else published or draft saved
 
 
 class AuthoringError(Exception):
@@ -291,8 +292,8 @@ def save(actor: User, ref: FileRef, text: str, *, base_id: int, base_sha: str = 
                        author=actor, message=message.strip(), base_id=head_id or None, problems=problem_rows(result))
     if not advance(ref.path, ref.course_slug, head_id, new):
         raise Conflict(text, base_id, base_sha)
-    record(actor, "content_published" if state == "published" else "content_draft_saved", "content",
-           target(ref), path=ref.path, revision=new.id, kind=action, errors=result.errors)
+    record(actor, AUDIT_ACTIONS.get(action) or ("content_published" if state == "published" else "content_draft_saved"),
+           "content", target(ref), path=ref.path, revision=new.id, kind=action, state=state, errors=result.errors)
     changes = [publishing.Change(ref.path, text.encode("utf-8"))] if state == "published" else []
     return Saved(new, state, result, changes)
 

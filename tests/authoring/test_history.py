@@ -64,7 +64,7 @@ def test_restore_saves_the_old_text_as_a_new_version(editor, content):
     newest = editor.revisions("demo/01-welcome.md")[-1]
     assert (newest.action, newest.text, newest.published) == ("restore", original, True)
     assert f"#{revisions[0].id}" in newest.message
-    assert "content_published" in editor.audit()
+    assert editor.audit()[-1] == "content_restored"
 
 
 def test_restore_over_a_newer_version_is_refused(editor, content):
