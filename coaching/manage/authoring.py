@@ -26,6 +26,8 @@ from .forms import CheckForm, EditForm, RestoreForm
 TEXT_BODY_LIMIT = 3 * 1024 * 1024  # a 1 MB file sent as a form, with room to say it is too large
 IMAGE_BODY_LIMIT = 2 * 1024 * 1024 + 64 * 1024  # a 2 MB picture and the form around it
 TEXT_ENDPOINTS = {"manage.save", "manage.check_text"}
+
+
 @bp.url_value_preprocessor
 def _authoring_limits(endpoint: str | None, _values: dict | None) -> None:
     """Raise the body limits for the editor's forms only, before anything parses the body; keep the raw body
@@ -52,11 +54,12 @@ def _too_large(_error: Any) -> Any:
 def body_is_utf8() -> bool:
     """Whether the raw form body is valid UTF-8 (the form parser would silently replace bad bytes)."""
     raw = request.get_data(cache=True)
-    if request.mimetype == "application/x-www-form-urlencoded":
-        pieces = (p for pair in raw.split(b"&") for p in pair.split(b"=", 1))
-        raw = b"".join(unquote_to_bytes(p.replace(b"+", b" ")) for p in pieces)
+    pieces = [raw]
+    if request.mimetype == "application/x-www-form-urlencoded":  # each name and value on its own
+        pieces = [unquote_to_bytes(p.replace(b"+", b" ")) for pair in raw.split(b"&") for p in pair.split(b"=", 1)]
     try:
-        raw.decode("utf-8")
+        for piece in pieces:
+            piece.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
