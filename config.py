@@ -77,6 +77,9 @@ class Config:
     CONTENT_DIR = _env("CONTENT_DIR", str(BASE_DIR / "content" / "lessons"))
     PAGES_DIR = _env("PAGES_DIR", str(BASE_DIR / "content" / "pages"))
     CONTENT_RELOAD_SECONDS = _env_float("CONTENT_RELOAD_SECONDS", 2.0)
+    # Managers write lessons in the browser ("on"/"off"). Off by default in production: there the content
+    # folder must live outside the release on every server first (docs/deployment.md, "Where the truth lives").
+    CONTENT_EDITING = _env("CONTENT_EDITING", "off" if PRODUCTION else "on")
     REDIS_URL = _env("REDIS_URL")
     REGISTRATION = _env("REGISTRATION", "open")  # "open" or "invite"
     SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE")  # None in development: instance/signing-keys.json

@@ -12,5 +12,5 @@ try:
     app = create_app()
 except ConfigError as error:
     for line in error.lines:
-        print(f"coaching: cannot start: {line}", file=sys.stderr)
+        sys.stderr.write(f"coaching: cannot start: {line}\n")
     sys.exit(1)

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from bench import accounts, credentials, load, reviews
+from bench import accounts, authoring, credentials, load, reviews
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
@@ -347,6 +347,8 @@ def main(argv: list[str]) -> None:
         catalog = catalog_load(content)
         catalog["grading us"] = grading_microseconds()
         results["SQLite"] = bench_database("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, content, args)
+        print("== the browser editor: preview and save-to-served", flush=True)
+        editor_figures = authoring.run(tmp / "authoring")
         if not args.no_postgres:
             with postgres() as url:
                 if url:
@@ -356,7 +358,9 @@ def main(argv: list[str]) -> None:
             f"data: {args.courses * args.lessons} lessons ({args.courses} courses), {seeded}\n"
             f"each load run: {args.seconds:.0f} s, {args.connections} connections (page figures: "
             f"{args.rounds} rounds of {max(2.0, args.seconds / args.rounds):.0f} s, taking turns)\n\n"
-            + table(results, catalog, tool) + f"\n\nbench took {time.perf_counter() - began:.0f} s")
+            + table(results, catalog, tool) + "\n\n" + "\n".join(
+                ["| the browser editor | SQLite | | note |", "|---|---|---|---|", *authoring.table_rows(editor_figures)])
+            + f"\n\nbench took {time.perf_counter() - began:.0f} s")
     print("\n" + text)
     if args.output:
         args.output.write_text(text + "\n")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import BASE_DIR, Config
+from config import BASE_DIR, Config, ConfigError
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import BADGE_LABELS, select_language
@@ -70,6 +70,10 @@ def _configure_instance(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    editing = app.config.get("CONTENT_EDITING", "off")
+    if editing not in ("on", "off", True, False):
+        raise ConfigError("CONTENT_EDITING must be 'on' or 'off'")
+    app.config["CONTENT_EDITING"] = editing in ("on", True)
 
 
 def _configure_proxy(app: Flask) -> None:
@@ -132,11 +136,15 @@ def _load_user(user_id: str) -> Any:
 
 
 def _configure_content(app: Flask) -> None:
-    """One content store per process; it reloads the Markdown tree when the files change."""
+    """One content store per process; it reloads the Markdown tree when the files change. With browser
+    editing on, every check first writes newer published revisions from the database into the folder."""
     from .content import ContentStore
+    from .services.publishing import hook_for
 
+    root = Path(app.config["CONTENT_DIR"])
     app.extensions["coaching.content"] = ContentStore(
-        Path(app.config["CONTENT_DIR"]), reload_seconds=app.config["CONTENT_RELOAD_SECONDS"]
+        root, reload_seconds=app.config["CONTENT_RELOAD_SECONDS"],
+        before_check=hook_for(app, root) if app.config["CONTENT_EDITING"] else None,
     )
 
 

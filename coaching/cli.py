@@ -47,6 +47,37 @@ def content_check(path: Path | None) -> None:
     sys.exit(1 if report.errors else 0)
 
 
+@content_cli.command("sync")
+@click.option("--author", "author_email", help="Email of the manager to name as author of imported changes.")
+@click.option("--no-git", is_flag=True, help="Do not commit to git even where the folder is a git work tree.")
+def content_sync(author_email: str | None, no_git: bool) -> None:
+    """Import files changed in CONTENT_DIR outside the browser editor as revisions, bring the folder up to date,
+    and commit published revisions to git (where CONTENT_DIR is in a git work tree). Run it on one server."""
+    from .services import publishing
+    from .services.accounts import find_user_by_email
+    from .services.content_sync import sync
+
+    actor = None
+    if author_email:
+        actor = find_user_by_email(author_email)
+        if actor is None or not actor.is_manager:
+            raise click.ClickException(f"no manager with the email {author_email}")
+    root = Path(current_app.config["CONTENT_DIR"])
+    try:
+        report = sync(root, actor=actor, use_git=not no_git)
+    except publishing.FolderError as error:
+        db.session.rollback()
+        raise click.ClickException(f"the content folder cannot be written ({error.code}: {error.detail})") from None
+    for label, paths in (("published", report.published), ("draft", report.drafts), ("deleted", report.deleted),
+                         ("skipped", report.skipped), ("committed", report.commits)):
+        for line in paths:
+            click.echo(f"{label}: {line}")
+    if report.moved_rows:
+        click.echo(f"moved {report.moved_rows} progress and attempt rows to renamed lessons")
+    click.echo(f"{len(report.published)} published, {len(report.drafts)} drafts, {len(report.deleted)} deleted, "
+               f"{len(report.commits)} commits")
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name, as printed on certificates.")

@@ -80,6 +80,8 @@ def sample_value(table: str, column: sa.Column, refs: dict[str, Any]) -> Any:
         return STAMP
     if "JSON" in kind:
         return {"kept": [1, 2]}
+    if "BLOB" in kind or "BYTEA" in kind or "BINARY" in kind:
+        return b"\x89PNG bytes kept"
     length = getattr(column.type, "length", None) or 40
     return f"{table[:6]}-{column.name}-{uuid.uuid4().hex[:8]}"[:length]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import ContentError
+from .catalog import ContentError, CourseText, LessonText
 from .files import Display
-from .loader import load_catalog
+from .loader import DEFAULT_ASSET_BASE, load_catalog
+from .markdown import Renderer
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +80,42 @@ def _check_file(path: Path) -> CheckReport:
         lesson = course.lesson(status.lesson_slug)
         published = lesson is not None and status.lang in lesson.texts
     return CheckReport(problems, len(catalog.courses), int(published), "file")
+
+
+@dataclass(frozen=True, slots=True)
+class TextCheck:
+    """Unsaved text checked in the context of its course: its problems, what a reader would see (a lesson's
+    text even when it has errors, or the course text), and whether it could be published as it is."""
+
+    problems: tuple[ContentError, ...]
+    lesson: LessonText | None
+    course: CourseText | None
+
+    @property
+    def errors(self) -> int:
+        """Return the number of errors (not warnings)."""
+        return sum(1 for p in self.problems if p.severity == "error")
+
+
+def _scope(name: str) -> frozenset[str]:
+    """The files a check of `name` reads: itself, course.md and, for a translation, its original."""
+    original = re.sub(r"\.[a-z]{2}\.md$", ".md", name)
+    return frozenset({name, "course.md", original})
+
+
+def check_text(content_dir: Path, course_slug: str, name: str, data: bytes, *, renderer: Renderer | None = None,
+               asset_base: str = DEFAULT_ASSET_BASE, hide: tuple[str, ...] = ()) -> TextCheck:
+    """Check `data` as the file `name` of a course folder, with the course's other files as they are on disk
+    (`hide`: file names to leave out, as if already gone). Nothing is written."""
+    overlay: dict[str, bytes | None] = {name: data, **{other: None for other in hide}}
+    catalog = load_catalog(Path(content_dir), only=course_slug, overlay=overlay, renderer=renderer,
+                           asset_base=asset_base, scope=_scope(name))
+    shown = Display(Path(content_dir))
+    mine, folder = shown(Path(content_dir) / course_slug / name), shown(Path(content_dir) / course_slug)
+    problems = tuple(p for p in catalog.errors if p.path == mine or (p.path == folder and p.line == 0))
+    status = next((f for f in catalog.files if f.path == mine), None)
+    course = catalog.course(course_slug)
+    course_text = None
+    if status is not None and status.lesson_slug is None and course is not None:
+        course_text = course.texts.get(status.lang)
+    return TextCheck(problems, status.preview if status else None, course_text)

@@ -43,7 +43,8 @@ def read_meta(folder: Folder, course_files: dict[str, ContentFile]) -> CourseMet
         folder.context = replace(folder.context, external_images=meta.external_images)
     if meta is None:
         for file in course_files.values():
-            read_file(file, folder.root)
+            if folder.wants(file):
+                read_file(file, folder.root)
             file.lang = file.lang or "en"
         return None
     main.lang = meta.language
@@ -52,7 +53,8 @@ def read_meta(folder: Folder, course_files: dict[str, ContentFile]) -> CourseMet
                                            "language; put that text in course.md")
         course_files.pop(meta.language)
     for file in course_files.values():
-        _read_translation(folder, file, meta)
+        if folder.wants(file):
+            _read_translation(folder, file, meta)
     return meta
 
 

@@ -16,6 +16,15 @@ MAX_BYTES = 1024 * 1024
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FILE = re.compile(r"^(\d{2,})-(.+?)(?:\.([a-z]{2}))?\.md$")
 COURSE_FILE = re.compile(r"^course(?:\.([a-z]{2}))?\.md$")
+# Words the manager area's and the site's URLs use beside course and lesson slugs
+# (/manage/content/<course>/edit, /courses/<course>/assets/...): no course or lesson may be called so.
+RESERVED_SLUGS = frozenset({"preview", "reload", "new", "edit", "assets", "history", "images"})
+
+
+def reserved_slug_message(slug: str, kind: str) -> str:
+    """The error for a course folder or lesson file named with a reserved word."""
+    return (f"'{slug}' cannot be the name of a {kind}: the site uses this word in its addresses "
+            f"(reserved: {', '.join(sorted(RESERVED_SLUGS))}); choose another name")
 
 
 class Display:
@@ -62,6 +71,7 @@ class ContentFile:
     mtime: float = 0.0
     issues: list[ContentError] = field(default_factory=list)
     preview: LessonText | None = None
+    data: bytes | None = None  # the bytes to read instead of the file on disk (checking unsaved text)
 
     def add(self, line: int, message: str, severity: str = "error") -> None:
         """Record a problem in this file."""
@@ -82,15 +92,27 @@ class Folder:
     context: RenderContext
     previous: Course | None
     files: list[ContentFile] = field(default_factory=list)
+    scope: frozenset[str] | None = None  # file names to read (checking one file); None: all
 
     @property
     def slug(self) -> str:
         """Return the course slug (the folder name)."""
         return self.path.name
 
+    def wants(self, file: ContentFile) -> bool:
+        """Return True when this file is read in this load (every file unless a check narrowed the scope)."""
+        return self.scope is None or file.path.name in self.scope
+
 
 def read_file(file: ContentFile, root: Path) -> None:
     """Read a file's bytes into `file.text`, recording size, encoding and symlink problems."""
+    if file.data is not None:  # unsaved text checked in the context of its course
+        if len(file.data) > MAX_BYTES:
+            file.add(1, f"the file is larger than 1 MB ({len(file.data)} bytes)")
+            return
+        file.content_hash = hashlib.sha256(file.data).hexdigest()
+        file.text = _decode(file.data, file)
+        return
     try:
         if not inside(file.path, root):
             file.add(1, "symlink leads outside the content folder")

@@ -15,7 +15,6 @@ from .assignment import read_assignment
 from .catalog import Lesson, LessonText, Quiz, resolve_asset
 from .courses import DEFAULT_PASS_MARK, CourseMeta
 from .files import ContentFile, Folder, check_images, external_image, key_line, parse, read_file
-from .markdown import count_words
 from .quality import quiz_warnings
 from .quiz import QuizSettings, Section, adopt_ids, parse_quiz, split_quiz
 
@@ -28,17 +27,19 @@ def load_lessons(folder: Folder, files: list[ContentFile], meta: CourseMeta | No
         file.lang = file.lang or language
     defaults = _pick_defaults(folder, [f for f in files if f.lang == language])
     for file in files:
-        if file.lang == language and file not in defaults.values():
+        if file.lang == language and file not in defaults.values() and folder.wants(file):
             read_file(file, folder.root)  # for its hash and mtime; it is already marked
     pass_mark = meta.pass_mark if meta else DEFAULT_PASS_MARK
     lessons = []
     for _, file in sorted(defaults.items(), key=lambda kv: kv[1].order):
         translations = _translations_of(folder, file, files, language)
-        lesson = _lesson(folder, file, translations, language, pass_mark)
+        if not folder.wants(file) and not any(folder.wants(t) for t in translations):
+            continue  # a check of another file: this lesson is not read
+        lesson = _lesson(folder, file, [t for t in translations if folder.wants(t)], language, pass_mark)
         if lesson is not None:
             lessons.append(lesson)
     for file in files:
-        if file.lang != language and file.lesson_slug not in defaults:
+        if file.lang != language and file.lesson_slug not in defaults and folder.wants(file):
             _orphan(folder, file, language)
     exams = [lesson for lesson in lessons if lesson.exam]
     for lesson in exams[1:]:
@@ -77,7 +78,8 @@ def _translations_of(folder: Folder, default: ContentFile, files: list[ContentFi
         if file.lesson_slug != default.lesson_slug or file.lang == language:
             continue
         if file.order != default.order:
-            read_file(file, folder.root)
+            if folder.wants(file):
+                read_file(file, folder.root)
             file.add(1, f"the number does not match the default-language file {default.path.name}")
         else:
             found.append(file)
@@ -179,8 +181,7 @@ def _text(folder: Folder, file: ContentFile, doc: fm.Document, values: dict, set
     quiz = _quiz(folder, file, section, settings, default)
     title = values.get("title") or file.lesson_slug or file.path.stem
     return LessonText(file.lang, title, values.get("summary", ""), values.get("minutes", 1), rendered.html,
-                      rendered.toc, quiz, file.content_hash, file.shown, count_words(rendered.html),
-                      work.assignment)
+                      rendered.toc, quiz, file.content_hash, file.shown, rendered.words, work.assignment)
 
 
 def _quiz(folder: Folder, file: ContentFile, section: Section, settings: QuizSettings,

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
 from .catalog import LANGUAGES, Catalog, ContentError, Course, FileStatus
 from .courses import read_meta
-from .files import COURSE_FILE, LESSON_FILE, SLUG, ContentFile, Display, Folder, digest, inside
+from .files import (
+    COURSE_FILE,
+    LESSON_FILE,
+    RESERVED_SLUGS,
+    SLUG,
+    ContentFile,
+    Display,
+    Folder,
+    digest,
+    inside,
+    reserved_slug_message,
+)
 from .lessons import load_lessons
 from .markdown import RenderContext, Renderer
 from .search import SearchIndex
@@ -23,12 +35,19 @@ DEFAULT_ASSET_BASE = "/courses/{course}/assets/"
 
 
 def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, previous: Catalog | None = None,
-                 renderer: Renderer | None = None, only: str | None = None) -> Catalog:
+                 renderer: Renderer | None = None, only: str | None = None,
+                 overlay: Mapping[str, bytes | None] | None = None, scope: frozenset[str] | None = None) -> Catalog:
     """Load every course folder under `content_dir` (the folder holding course folders).
 
     `renderer` keeps renderings between loads (the content store passes its own); `only` loads just
-    the course folder of that name (for checking one course).
+    the course folder of that name (for checking one course). `overlay` (with `only`) maps file names
+    of that course folder to bytes read instead of the disk (None: as if the file were absent), so
+    unsaved text is checked in the context of its course without writing anything. `scope` (with `only`)
+    names the files to read: the others are only listed (their names still count for duplicates), which
+    makes checking one file as fast as that file.
     """
+    if overlay and only is None:
+        raise ValueError("an overlay needs `only` (the course folder it belongs to)")
     root = Path(content_dir)
     renderer = renderer or Renderer()
     shown = Display(root)
@@ -41,20 +60,24 @@ def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, pre
     except OSError as exc:
         error = ContentError(shown(root), 0, f"cannot read the content folder: {exc.strerror}")
         return Catalog((), (error,), digest([str(error)]), ())
-    for entry in entries:
-        if entry.name.startswith(".") or not entry.is_dir() or (only is not None and entry.name != only):
+    folders = [(e.name, Path(e.path)) for e in entries
+               if not e.name.startswith(".") and e.is_dir() and (only is None or e.name == only)]
+    if only is not None and overlay and not folders:
+        folders = [(only, root / only)]  # a new course checked before its folder exists
+    for name, path in folders:
+        if name in RESERVED_SLUGS:
+            errors.append(ContentError(shown(path), 0, reserved_slug_message(name, "course")))
             continue
-        path = Path(entry.path)
-        if not SLUG.match(entry.name):
-            errors.append(ContentError(shown(path), 0, f"'{entry.name}' is not a valid course folder "
+        if not SLUG.match(name):
+            errors.append(ContentError(shown(path), 0, f"'{name}' is not a valid course folder "
                                        "name (lowercase letters, digits and single hyphens)"))
             continue
         if not inside(path, root):
             errors.append(ContentError(shown(path), 0, "symlink leads outside the content folder"))
             continue
-        prev = previous.course(entry.name) if previous else None
-        context = RenderContext(renderer, asset_base.replace("{course}", entry.name))
-        loader = CourseLoader(Folder(path, root, context, prev), shown)
+        prev = previous.course(name) if previous else None
+        context = RenderContext(renderer, asset_base.replace("{course}", name))
+        loader = CourseLoader(Folder(path, root, context, prev, scope=scope if only else None), shown, overlay or {})
         try:
             course = loader.load()
         except Exception as exc:  # a loader bug must not take the other courses down
@@ -90,9 +113,10 @@ def _duplicate_orders(orders: list[tuple[Course, str, int]]) -> list[ContentErro
 class CourseLoader:
     """Loads one course folder: sorts its files, then hands them to the course and lesson readers."""
 
-    def __init__(self, folder: Folder, shown: Display):
+    def __init__(self, folder: Folder, shown: Display, overlay: Mapping[str, bytes | None] | None = None):
         self.folder = folder
         self.shown = shown
+        self.overlay = overlay or {}
         self.folder_errors: list[ContentError] = []
         self.order_line = 1
 
@@ -127,17 +151,28 @@ class CourseLoader:
         lessons: list[ContentFile] = []
         try:
             entries = sorted(os.scandir(self.folder.path), key=lambda e: e.name)
+        except FileNotFoundError:
+            if not self.overlay:
+                self.folder_error("cannot read the folder: No such file or directory")
+                return course_files, lessons
+            entries = []  # only the overlay's files (a new course)
         except OSError as exc:
             self.folder_error(f"cannot read the folder: {exc.strerror}")
             return course_files, lessons
-        for entry in entries:
-            if entry.name.startswith(".") or not entry.name.endswith(".md") or entry.is_dir():
+        names = {entry.name: entry for entry in entries}
+        for name in sorted(set(names) | set(self.overlay)):
+            entry = names.get(name)
+            if name.startswith(".") or not name.endswith(".md") or (entry is not None and entry.is_dir()):
                 continue
-            file = ContentFile(Path(entry.path), self.shown(Path(entry.path)), "")
-            with contextlib.suppress(OSError):
-                file.mtime = entry.stat().st_mtime  # also for files that are never read
+            if name in self.overlay and self.overlay[name] is None:
+                continue  # checked as if it were gone
+            path = self.folder.path / name
+            file = ContentFile(path, self.shown(path), "", data=self.overlay.get(name))
+            if entry is not None and file.data is None:
+                with contextlib.suppress(OSError):
+                    file.mtime = entry.stat().st_mtime  # also for files that are never read
             self.folder.files.append(file)
-            _classify(file, entry.name, course_files, lessons)
+            _classify(file, name, course_files, lessons)
         return course_files, lessons
 
 
@@ -160,6 +195,9 @@ def _classify(file: ContentFile, name: str, course_files: dict, lessons: list) -
         return
     if not SLUG.match(slug):
         file.add(1, f"'{slug[:60]}' is not a valid lesson slug (lowercase letters, digits and single hyphens)")
+        return
+    if slug in RESERVED_SLUGS:
+        file.add(1, reserved_slug_message(slug, "lesson"))
         return
     file.lang, file.lesson_slug, file.order = lang, slug, int(m.group(1))
     lessons.append(file)

@@ -95,6 +95,7 @@ class Rendered:
     toc: tuple[TocItem, ...]
     images: tuple[str, ...]
     external_images: tuple[str, ...] = ()
+    words: int = 0  # counted once per rendering (and so cached with it), not at every load
 
 
 _URL_NOISE = re.compile(r"[\t\n\r]")
@@ -305,8 +306,9 @@ def convert(md: mdlib.Markdown, safety: _Safety, text: str, inline: bool) -> Ren
     if inline:
         raw = _unwrap_paragraph(raw)
     toc = () if inline else tuple(_flatten(md.toc_tokens))
-    return Rendered(CLEANER.clean(raw), toc, tuple(dict.fromkeys(safety.links.images)),
-                    tuple(dict.fromkeys(safety.links.external)))
+    html = CLEANER.clean(raw)
+    return Rendered(html, toc, tuple(dict.fromkeys(safety.links.images)),
+                    tuple(dict.fromkeys(safety.links.external)), 0 if inline else count_words(html))
 
 
 def _unwrap_paragraph(raw: str) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .catalog import Catalog
@@ -45,16 +46,23 @@ class ContentStore:
     and a reload passes the current catalog as `previous` so broken edits keep the old text.
     The store owns the Renderer (and so the cache of renderings) that every reload shares: a reload
     renders only the texts that changed, and nothing is kept after the store is gone.
+
+    `before_check`, when set, runs at every check before the tree is compared (the browser editor's
+    publisher writes newer published revisions into the folder there); it returns True to force a
+    reload. Whatever it raises is kept in `check_error` and never stops the catalog from being served.
     """
 
     def __init__(self, content_dir: Path | str, *, reload_seconds: float = 2.0,
-                 asset_base: str = DEFAULT_ASSET_BASE, renderer: Renderer | None = None):
+                 asset_base: str = DEFAULT_ASSET_BASE, renderer: Renderer | None = None,
+                 before_check: Callable[[], bool] | None = None):
         self.content_dir = Path(content_dir)
         self.reload_seconds = reload_seconds
         self.asset_base = asset_base
         self.renderer = renderer or Renderer()
+        self.before_check = before_check
+        self.check_error: Exception | None = None
         self._lock = threading.Lock()
-        self._checked = 0.0
+        self._checked = float("-inf")  # the first use checks (and runs before_check) at once
         self._tree = tree_fingerprint(self.content_dir)
         self._catalog = load_catalog(self.content_dir, asset_base=asset_base, renderer=self.renderer)
         self.loads = 1
@@ -78,6 +86,12 @@ class ContentStore:
     def _check(self, force: bool) -> Catalog:
         """Reload when forced or changed; the caller holds the lock."""
         self._checked = time.monotonic()
+        if self.before_check is not None:
+            try:
+                force = bool(self.before_check()) or force
+                self.check_error = None
+            except Exception as exc:  # the publisher failed (database away...): serve what the folder holds
+                self.check_error = exc
         tree = tree_fingerprint(self.content_dir)
         if force or tree != self._tree:
             self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base,

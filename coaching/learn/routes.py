@@ -15,7 +15,7 @@ from flask_login import current_user
 from ..access import public, signed_in
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import catalog, certificates, coaching, progress, quizzes
+from ..services import authoring_files, catalog, certificates, coaching, progress, quizzes
 from ..services.db import late_write_lock
 from ..usertext import without_control
 from . import bp
@@ -32,9 +32,14 @@ def _course_or_404(course_slug: str) -> Any:
 
 
 def _lesson_or_404(course_slug: str, lesson_slug: str) -> tuple[Any, Any]:
-    """The visible course and its lesson, or a 404."""
+    """The visible course and its lesson; a renamed lesson's old address redirects (308 keeps a POST's
+    answers); else a 404."""
     found = catalog.find_lesson(course_slug, lesson_slug, current_user)
     if found is None:
+        renamed = authoring_files.lesson_alias(course_slug, lesson_slug)
+        if renamed is not None and catalog.find_lesson(course_slug, renamed, current_user) is not None:
+            target = url_for(request.endpoint, **{**(request.view_args or {}), "lesson_slug": renamed})
+            abort(redirect(target, 308 if request.method == "POST" else 301))
         abort(404)
     return found
 

@@ -1,8 +1,18 @@
 """Forms of the manager area: one per action. Every action is a POST carrying the CSRF token."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import Form
 
@@ -84,3 +94,73 @@ class ReviewForm(Form):
     field_prefixes = ("comment-", "criterion-")
     version = HiddenField(validators=[DataRequired(), Length(max=6)])
     overall_comment = TextAreaField()
+
+
+# --- browser authoring ------------------------------------------------------------------------------------------
+
+class EditForm(Form):
+    """Save a content file: its text, the revision it was opened at, a note, and publish or keep as a draft."""
+
+    text = TextAreaField(_l("Text (Markdown)"))
+    base = HiddenField(validators=[Regexp(r"^\d{1,12}$")])
+    base_sha = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}$")])
+    message = StringField(_l("What did you change? (optional)"), validators=[Optional(), Length(max=300)],
+                          description=_l("Shown in the history, e.g. “fixed the answer of question 3”."))
+    action = HiddenField(validators=[Optional(), AnyOf(["publish", "draft"])])
+
+
+class CheckForm(Form):
+    """Check unsaved text (the editor's live messages and preview)."""
+
+    text = TextAreaField()
+
+
+class RestoreForm(Form):
+    """Restore an older revision; `base` is the newest revision the history page showed."""
+
+    revision = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
+    base = HiddenField(validators=[Regexp(r"^\d{1,12}$")])
+
+
+class RenameForm(Form):
+    """Give a lesson a new slug (its address)."""
+
+    slug = StringField(_l("New address name"), validators=[DataRequired(), Length(max=60)],
+                       description=_l("Lowercase letters, digits and hyphens, e.g. “better-headlines”."))
+
+
+class DeleteLessonForm(Form):
+    """Delete a lesson or one translation: the box is the confirmation."""
+
+    confirm = BooleanField(_l("Yes, delete it"), validators=[DataRequired()])
+
+
+class NewLessonForm(Form):
+    """A new lesson: its title, address name, summary and reading time."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address name (optional)"), validators=[Optional(), Length(max=60)],
+                       description=_l("Lowercase letters, digits and hyphens; made from the title when empty."))
+    summary = StringField(_l("Summary (one sentence)"), validators=[Optional(), Length(max=300)])
+    minutes = IntegerField(_l("Reading time in minutes"), default=5,
+                           validators=[InputRequired(), NumberRange(min=1, max=600)])
+
+
+class NewCourseForm(Form):
+    """A new course: title, address name, summary and the language it is written in."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address name (optional)"), validators=[Optional(), Length(max=60)],
+                       description=_l("Lowercase letters, digits and hyphens; made from the title when empty."))
+    summary = StringField(_l("Summary (one or two sentences)"), validators=[Optional(), Length(max=300)])
+    language = SelectField(_l("Language of the course"), choices=[SelectChoice("en", _l("English")),
+                                                                   SelectChoice("de", _l("German"))])
+
+
+class ImageForm(Form):
+    """Upload a picture into a course's images/ folder; the description (alt text) is required."""
+
+    image = FileField(_l("Picture (PNG, JPEG, WebP, GIF or SVG, at most 2 MB)"), validators=[DataRequired()])
+    alt = StringField(_l("Description for people who cannot see the picture"),
+                      validators=[DataRequired(), Length(max=300)],
+                      description=_l("Say what the picture shows, e.g. “Bar chart: clicks rise from 200 to 340”."))

@@ -16,7 +16,7 @@ from ..i18n import current_language
 from ..inputs import InputRefused
 from ..models import User, utcnow
 from ..routing import attachment, external_url
-from ..services import accounts, audit, catalog, certificates, coaching, management
+from ..services import accounts, audit, authoring_history, catalog, certificates, coaching, management
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
 from ..services.reports import invites as invite_reports
@@ -354,7 +354,7 @@ def content() -> Any:
     """Every course and lesson file with languages, quiz size, version, last change, and every problem."""
     cat = catalog.catalog()
     return render_template("manage/content.html", courses=content_status.content_status(cat, current_language()),
-                           problems=cat.errors, form=ActionForm())
+                           problems=cat.errors, form=ActionForm(), editor=authoring_history.editor_state())
 
 
 @bp.post("/content/reload")
@@ -370,16 +370,6 @@ def reload_content() -> Any:
     else:
         flash(_("Content reloaded."), "success")
     return redirect(url_for("manage.content"), 303)
-
-
-@bp.get("/content/preview/<course_slug>/<lesson_slug>")
-@manager_required
-def preview(course_slug: str, lesson_slug: str) -> Any:
-    """A lesson as its file is now (drafts and broken files too), quiz answers marked, problems listed."""
-    shown = content_status.preview(catalog.catalog(), course_slug, lesson_slug, request.args.get("lang"))
-    if shown is None:
-        abort(404)
-    return render_template("manage/preview.html", p=shown)
 
 
 # --- invites -------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 Debian's Chromium (Playwright never downloads a browser), axe-core checks and screenshots."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -125,18 +126,18 @@ def _pages_dir(root: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[LiveServer]:
-    """The app served by a threaded werkzeug server on a free 127.0.0.1 port, on its own SQLite database."""
+@contextlib.contextmanager
+def serve(root: Path, signing_key_file: Path, **settings: Any) -> Iterator[LiveServer]:
+    """The app served by a threaded werkzeug server on a free 127.0.0.1 port, on its own SQLite database and its
+    own copy of the demo content (in `root`)."""
     from coaching import create_app
     from coaching.extensions import db
 
-    root = tmp_path_factory.mktemp("live")
     content = root / "content"
     shutil.copytree(DEMO_CONTENT, content)
     config = make_config(root, signing_key_file, SQLALCHEMY_DATABASE_URI=f"sqlite:///{root / 'browser.db'}",
                          CONTENT_DIR=content, PAGES_DIR=str(_pages_dir(root)), RATELIMIT_ENABLED=True,
-                         RATELIMIT_STORAGE_URI="memory://", WTF_CSRF_ENABLED=True, TESTING=False)
+                         RATELIMIT_STORAGE_URI="memory://", WTF_CSRF_ENABLED=True, TESTING=False, **settings)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COACHING_INSTANCE", str(root / "instance"))
         app = create_app(config)
@@ -148,12 +149,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield LiveServer(url=url, app=app, root=root)
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield LiveServer(url=url, app=app, root=root)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[LiveServer]:
+    """The app for the browser tests (one per session)."""
+    with serve(tmp_path_factory.mktemp("live"), signing_key_file) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

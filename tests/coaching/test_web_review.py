@@ -381,7 +381,7 @@ def test_german_review_page(app, desk, make_user):
 
 def test_preview_shows_the_assignment(app, reviewer):
     """The manager's preview of a lesson file shows the task, the settings and each criterion with its id."""
-    html = html_of(reviewer, "/manage/content/preview/pitch/landing")
+    html = html_of(reviewer, "/manage/content/pitch/landing/preview")
     assert "Describe your landing page" in html and "Submission: text and link." in html
     assert "At most 300 characters." in html and len(re.findall(r"<code class=\"muted\">c-[0-9a-f]{10}</code>",
                                                                  html)) == 2

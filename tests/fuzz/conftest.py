@@ -26,6 +26,8 @@ PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"
 ROLES = ("anonymous", "affiliate", "manager")
 COACHING_CONTENT = FIXTURES / "coaching"
+# A course the manager's editor may change, rename and delete lessons of (the others stay as the tests know them).
+SCRATCH_LESSONS = {"01-draft-page.md": "Draft page", "02-move-me.md": "Move me", "03-remove-me.md": "Remove me"}
 
 
 # --- forms on the pages ---------------------------------------------------------------------------------------
@@ -38,6 +40,7 @@ class FoundForm:
     action: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     page: str = ""
+    check_url: str = ""  # a form whose script posts its fields to a second address (the editor's live check)
 
     def names(self) -> list[str]:
         """Field names, each once, in page order."""
@@ -59,7 +62,8 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._form = FoundForm(a.get("method", "get").lower(), a.get("action") or self.page, page=self.page)
+            self._form = FoundForm(a.get("method", "get").lower(), a.get("action") or self.page, page=self.page,
+                                   check_url=a.get("data-check-url", ""))
             self.forms.append(self._form)
         if self._form is None:
             return
@@ -99,9 +103,11 @@ def forms_on(html: str, page: str) -> list[FoundForm]:
     """The forms of a page; actions made absolute paths."""
     parser = FormParser(page)
     parser.feed(html)
-    for form in parser.forms:
+    forms = parser.forms + [FoundForm(form.method, form.check_url, list(form.fields), page=page)
+                            for form in parser.forms if form.check_url]
+    for form in forms:
         form.action = urlsplit(form.action).path or page.split("?")[0]
-    return parser.forms
+    return forms
 
 
 # --- the world ------------------------------------------------------------------------------------------------
@@ -190,6 +196,17 @@ class FuzzWorld:
             self.seed["approved_submission"] = submission.id
         self._baseline = None
 
+    def seed_revisions(self) -> None:
+        """Two saves of the scratch lesson in the browser editor, so its history offers a restore form."""
+        for number in (1, 2):
+            html = self.page("manager", "/manage/content/scratch/draft-page/edit")
+            form = next(f for f in forms_on(html, "/") if f.action.endswith("/draft-page/edit"))
+            fields = [(name, value + f"\nSaved once more ({number}).\n" if name == "text" else value)
+                      for name, value in form.fields]
+            fields = [(name, "publish" if name == "action" else value) for name, value in fields]
+            status = self.post_form("manager", form.action, [(n, encode(v)) for n, v in fields], label="seed save")
+            assert status == 303, f"the editor did not save the scratch lesson: {status}"
+
     def seed_world(self) -> None:
         """The people and links every pass needs."""
         from coaching.extensions import db
@@ -218,6 +235,7 @@ class FuzzWorld:
             self.sign_in(role)
         for role in ROLES:
             self.refresh_token(role)
+        self.seed_revisions()
 
     def sign_in(self, role: str) -> None:
         """(Re-)sign a role's client in."""
@@ -332,6 +350,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> I
     content = root / "content"  # the demo course and a course with assignments
     shutil.copytree(DEMO_CONTENT, content)  # holds the demo course folder
     shutil.copytree(COACHING_CONTENT / "pitch", content / "pitch")
+    write_scratch_course(content / "scratch")
     config = make_config(root, signing_key_file, CONTENT_DIR=content, RATELIMIT_ENABLED=False,
                          SQLALCHEMY_DATABASE_URI=database_url(root))
     with pytest.MonkeyPatch.context() as patch:
@@ -354,6 +373,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> I
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def write_scratch_course(folder: Path) -> None:
+    """The scratch course: three reading lessons for the editor's save, rename and delete forms."""
+    folder.mkdir()
+    (folder / "course.md").write_text("---\ntitle: Scratch course\nsummary: Lessons the fuzz run may change.\n"
+                                      "order: 9\nlanguage: en\n---\nA course for the editor's forms.\n")
+    for name, title in SCRATCH_LESSONS.items():
+        (folder / name).write_text(f"---\ntitle: {title}\nsummary: A page to change.\nminutes: 2\n---\n"
+                                   f"## {title}\n\nA short page the editor may change.\n")
 
 
 def plain(text: str) -> str:

@@ -2,7 +2,7 @@
 (tests/fuzz/corpus.py) in every query parameter, every path segment, every form field (also sent twice and as
 `name[]`) and as JSON bodies. Zero 5xx; a refused request (4xx) leaves every table as it was; no refused text
 reaches a database statement. Destructive manager actions hit throwaway people. Runs on SQLite and, in CI, on
-PostgreSQL (COACHING_TEST_BACKEND=postgresql): about 8,000 requests per database."""
+PostgreSQL (COACHING_TEST_BACKEND=postgresql): about 12,000 requests per database."""
 from __future__ import annotations
 
 import time
@@ -14,13 +14,14 @@ import pytest
 from tests.fuzz.conftest import NEW_PASSWORD, PASSWORD, ROLES, FoundForm, FuzzWorld, encode, forms_on
 from tests.fuzz.corpus import CORPUS, JSON_BODIES
 
-BUDGET = 10_000  # requests per database (CI time)
+BUDGET = 14_000  # requests per database (CI time)
 ACCESS_ROLES = {"public": ("anonymous", "affiliate"), "user": ("affiliate",), "manager": ("manager",)}
 # Query parameters the views read, besides those found in GET forms on the pages.
 KNOWN_ARGS = ("q", "page", "sort", "status", "role", "lang", "next", "invite", "id", "view")
 # A sensible value for empty fields, so a fuzzed field is not refused only because its neighbours are empty.
 DEFAULTS = {"name": "Fuzz Person", "email": "fuzz-{role}@example.com", "password": PASSWORD, "reason": "Fuzzing",
-            "current_password": PASSWORD, "confirm": "does not match it", "course": "demo", "lesson": "headlines"}
+            "current_password": PASSWORD, "confirm": "does not match it", "course": "demo", "lesson": "headlines",
+            "title": "Fuzz title", "slug": "fuzzed-{role}", "alt": "A fuzzed picture"}
 
 
 def declared_access(app: Any, endpoint: str) -> str:
@@ -151,6 +152,9 @@ def crawl_pages(world: FuzzWorld) -> list[tuple[str, str, str]]:
         *(("manager", page, "") for page in ("/manage/content", "/manage/invites", "/manage/affiliates",
                                               "/manage/reviews", f"/manage/reviews/{seed['waiting_submission']}",
                                               f"/manage/affiliates/{seed['target']['id']}")),
+        *(("manager", f"/manage/content/scratch{page}", "") for page in (
+            "/draft-page/edit", "/draft-page/history", "/move-me/rename", "/remove-me/delete", "/new", "/images")),
+        ("manager", "/manage/content/new", ""),
         ("manager", f"/manage/affiliates/{seed['inactive']['id']}", "/reactivate"),
         ("manager", "/courses/demo/welcome", "/complete"),  # the affiliate finished the course: no button left
     ]

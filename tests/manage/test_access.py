@@ -8,13 +8,23 @@ from tests.conftest import Auth
 GET_PAGES = [
     "/manage/", "/manage/courses/demo", "/manage/courses/demo/headlines/questions", "/manage/affiliates",
     "/manage/affiliates/{uid}", "/manage/audit", "/manage/export/progress.csv", "/manage/export/attempts.csv",
-    "/manage/content", "/manage/content/preview/demo/welcome", "/manage/invites",
+    "/manage/content", "/manage/content/demo/headlines/preview", "/manage/invites",
+    "/manage/content/demo/headlines/edit", "/manage/content/demo/edit", "/manage/content/demo/headlines/history",
+    "/manage/content/demo/history", "/manage/content/demo/new", "/manage/content/new",
+    "/manage/content/demo/images", "/manage/content/demo/headlines/rename", "/manage/content/demo/headlines/delete",
 ]
+GET_AND_POST = {"/manage/invites", "/manage/content/demo/headlines/edit", "/manage/content/demo/new",
+                "/manage/content/new", "/manage/content/demo/images", "/manage/content/demo/headlines/rename",
+                "/manage/content/demo/headlines/delete"}
 POST_ACTIONS = [
     "/manage/affiliates/{uid}/grant-attempt", "/manage/affiliates/{uid}/reset-lesson",
     "/manage/affiliates/{uid}/deactivate", "/manage/affiliates/{uid}/reactivate", "/manage/affiliates/{uid}/role",
     "/manage/affiliates/{uid}/certificates/ABC/revoke", "/manage/affiliates/{uid}/password-reset",
     "/manage/content/reload", "/manage/invites", "/manage/invites/1/withdraw",
+    "/manage/content/demo/headlines/edit", "/manage/content/demo/headlines/check", "/manage/content/demo/check",
+    "/manage/content/demo/headlines/restore", "/manage/content/demo/restore", "/manage/content/demo/new",
+    "/manage/content/new", "/manage/content/demo/images", "/manage/content/demo/headlines/rename",
+    "/manage/content/demo/headlines/delete",
 ]
 
 
@@ -23,7 +33,7 @@ def test_every_listed_rule_exists(app):
     rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/manage")}
     listed = {p.replace("{uid}", "<dbid:user_id>").replace("ABC", "<cert_id>").replace("/1/", "/<dbid:invite_id>/")
               .replace("/demo/headlines/", "/<course_slug>/<lesson_slug>/").replace("/courses/demo", "/courses/<course_slug>")
-              .replace("/preview/demo/welcome", "/preview/<course_slug>/<lesson_slug>") for p in GET_PAGES + POST_ACTIONS}
+              .replace("/content/demo/", "/content/<course_slug>/") for p in GET_PAGES + POST_ACTIONS}
     assert listed <= rules
 
 
@@ -71,7 +81,7 @@ def test_manager_gets_every_page(manager_client, affiliate, path):
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
 
 
-@pytest.mark.parametrize("path", [p for p in POST_ACTIONS if p != "/manage/invites"])
+@pytest.mark.parametrize("path", [p for p in POST_ACTIONS if p not in GET_AND_POST])
 def test_actions_refuse_get(manager_client, affiliate, path):
     """State changes are POST only: GET is 405."""
     assert manager_client.get(path.format(uid=affiliate.id)).status_code == 405
@@ -98,8 +108,8 @@ def test_unknown_course_and_lesson_are_404(manager_client):
     assert manager_client.get("/manage/courses/nope").status_code == 404
     assert manager_client.get("/manage/courses/demo/nope/questions").status_code == 404
     assert manager_client.get("/manage/courses/demo/welcome/questions").status_code == 404
-    assert manager_client.get("/manage/content/preview/demo/nope").status_code == 404
-    assert manager_client.get("/manage/content/preview/nope/welcome").status_code == 404
+    assert manager_client.get("/manage/content/demo/nope/preview").status_code == 404
+    assert manager_client.get("/manage/content/nope/welcome/preview").status_code == 404
 
 
 def test_pages_have_no_inline_script_or_style(manager_client, affiliate):

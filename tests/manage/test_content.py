@@ -58,12 +58,12 @@ def test_status_lists_files_and_problems(boss):
     assert "demo/03-broken.md:3: &#39;minutes&#39; must be a whole number, got &#39;lots&#39;" in html
     assert html.count('class="problem problem-error"') >= 2
     assert re.search(r'<td class="num">3</td>\s*<td><code>[0-9a-f]{10}</code>', html)  # the headlines quiz
-    assert "/manage/content/preview/demo/welcome?lang=de" in html
+    assert "/manage/content/demo/welcome/preview?lang=de" in html
 
 
 def test_preview_marks_correct_answers(boss):
     """The preview shows the quiz with the correct options marked and explanations."""
-    html = boss.get("/manage/content/preview/demo/headlines").get_data(as_text=True)
+    html = boss.get("/manage/content/demo/headlines/preview").get_data(as_text=True)
     correct = [c.strip() for c in re.findall(r'<li class="answer-correct">(.*?)<span', html, re.S)]
     assert correct == ["Save three hours a week on reporting", "Search ads", "Sponsored newsletter placements"]
     assert "click-through rate" in html and "Organic search is earned" in html
@@ -71,13 +71,20 @@ def test_preview_marks_correct_answers(boss):
 
 def test_preview_of_broken_file_and_draft(boss):
     """A lesson with errors is previewed from its file with its errors highlighted; drafts preview too."""
-    html = boss.get("/manage/content/preview/demo/broken").get_data(as_text=True)
+    html = boss.get("/manage/content/demo/broken/preview").get_data(as_text=True)
     assert "Not published" in html and "preview-errors" in html and "must be a whole number" in html
     assert '<li class="answer-correct">This one' in html
-    assert "Draft body text." in boss.get("/manage/content/preview/drafty/intro").get_data(as_text=True)
-    german = boss.get("/manage/content/preview/demo/welcome?lang=de").get_data(as_text=True)
+    assert "Draft body text." in boss.get("/manage/content/drafty/intro/preview").get_data(as_text=True)
+    german = boss.get("/manage/content/demo/welcome/preview?lang=de").get_data(as_text=True)
     assert "Provision" in german
-    assert boss.get("/manage/content/preview/demo/welcome?lang=xx").status_code == 200
+    assert boss.get("/manage/content/demo/welcome/preview?lang=xx").status_code == 200
+
+
+def test_old_preview_address_redirects(boss):
+    """The preview's old address answers 301 with the new one (the language kept)."""
+    response = boss.get("/manage/content/preview/demo/welcome?lang=de")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/manage/content/demo/welcome/preview?lang=de"
 
 
 def test_reload_picks_up_changes_and_is_audited(boss, content_dir):

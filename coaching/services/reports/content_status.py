@@ -108,3 +108,10 @@ def preview(cat: Catalog, course_slug: str, lesson_slug: str, lang: str | None) 
     text = status.preview if status and status.preview else (lesson.texts.get(lang) if lesson else None)
     return Preview(course_slug, lesson_slug, lang, languages, text, list(status.errors) if status else [],
                    lesson is not None)
+
+
+def draft_preview(shown: Preview | None, course_slug: str, lesson_slug: str, lang: str, result: Any) -> Preview:
+    """The preview of a draft saved in the browser (a `content.check.TextCheck`): its text and its problems."""
+    languages = sorted(set(shown.languages if shown else ()) | {lang})
+    return Preview(course_slug, lesson_slug, lang, languages, result.lesson, list(result.problems),
+                   bool(shown and shown.loaded))
