@@ -122,7 +122,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class FaceFont(TTFFont):
     """fpdf2's TTF font object for one document, made from a `Face` without parsing the file again."""
 
-    __slots__ = ("face",)
+    __slots__ = ("face", "_ttfont")
+
+    @property
+    def ttfont(self) -> ttLib.TTFont:
+        """This document's own fontTools object of the face, opened on first use (fpdf2's output subsets it in
+        place; a prepared face is embedded from its ready program and never opens one)."""
+        if self._ttfont is None:
+            self._ttfont = ttLib.TTFont(io.BytesIO(self.face.data), recalcTimestamp=False, lazy=True)
+        return self._ttfont
+
+    @ttfont.setter
+    def ttfont(self, value: ttLib.TTFont | None) -> None:
+        self._ttfont = value
+
+    def close(self) -> None:
+        """Close the fontTools object, if one was opened."""
+        if self._ttfont is not None:
+            self._ttfont.close()
+        self._hbfont = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,14 +161,13 @@ class Face:
         """A font object for one document: shared read-only metrics, its own widths, descriptor and subset map.
 
         The widths dict is copied because fpdf2 inserts the default width of characters a font lacks; the
-        descriptor because the output names it and numbers it; the fontTools object (opened lazily: it reads
-        only the table directory) because fpdf2's output subsets it in place. `PreparedFontsOutput` never
-        touches it for a prepared face.
+        descriptor because the output names it and numbers it; the fontTools object is the document's own
+        (`FaceFont.ttfont`).
         """
         template = self.template
         font = FaceFont.__new__(FaceFont)
         for name in TTFFont.__slots__:
-            if hasattr(template, name):
+            if name != "ttfont" and hasattr(template, name):
                 setattr(font, name, getattr(template, name))
         font.face = self
         font.i = len(pdf.fonts) + 1
@@ -161,7 +178,7 @@ class Face:
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font._hbfont = None
-        font.ttfont = ttLib.TTFont(io.BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        font.ttfont = None
         font.subset = SubsetMap(font)
         return font
 
