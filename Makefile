@@ -61,6 +61,11 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
+# A training day (2,000 affiliates, managers opening reports) against gunicorn on a throwaway PostgreSQL and Redis,
+# driven by wrk for a few minutes; not part of CI. Options: $(BIN)/python -m bench.loadtest --help.
+loadtest: install-dev
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
+
 # ruff (pinned in requirements-dev.txt, configured in pyproject.toml); CI runs it before the tests.
 lint: install-dev
 	$(BIN)/ruff check coaching tests bench config.py wsgi.py
