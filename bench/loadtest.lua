@@ -38,6 +38,7 @@ out_path = nil
 sent = 0
 
 local D, choices, total_weight
+local last_took_ms = 0
 local pending_kind, pending_user, pending_sid, sent_at, follow
 
 function init(args)
@@ -123,6 +124,7 @@ end
 
 function response(status, headers, body)
   local took = now_us() - sent_at
+  last_took_ms = took / 1000
   local kind = pending_kind
   table.insert(_G["lat_" .. kind], math.floor(took))
   local ok
@@ -155,8 +157,10 @@ end
 
 function delay()
   if follow or D.think_ms <= 0 then return 0 end
-  -- Capped below gunicorn's keep-alive (5 s), which would otherwise close the idle connection under wrk.
-  return math.min(D.think_cap_ms, math.floor(-D.think_ms * math.log(1 - math.random())))
+  -- Exponential think time, less the time the last answer took (so the rate holds while the server keeps up),
+  -- capped below gunicorn's keep-alive (5 s), which would otherwise close the idle connection under wrk.
+  local think = -D.think_ms * math.log(1 - math.random()) - last_took_ms
+  return math.max(0, math.min(D.think_cap_ms, math.floor(think)))
 end
 
 local function json_string(s)

@@ -180,7 +180,7 @@ def machine_busy() -> tuple[float, float]:
 class Meter:
     """CPU seconds of wrk, gunicorn, PostgreSQL, Redis and the whole machine over one run."""
 
-    def __init__(self, gunicorn: int, postgres_pid: int | None, redis_pid: int) -> None:
+    def __init__(self, gunicorn: int, postgres_pid: int | None, redis_pid: int | None) -> None:
         self.pids = {"gunicorn": gunicorn, "PostgreSQL": postgres_pid, "Redis": redis_pid}
 
     def read(self) -> dict[str, float]:
@@ -205,7 +205,7 @@ def seed(url: str, catalog: Any, args: argparse.Namespace) -> dict[str, Any]:
     from coaching.credentials.ids import new_certificate_id
     from coaching.services.accounts import hash_password
 
-    counts = seed_data(url, catalog, affiliates=args.affiliates)
+    counts = seed_data(url, catalog, affiliates=args.affiliates, course_slug=catalog.courses[0].slug)
     rng = random.Random(21)
     engine = sa.create_engine(url)
     metadata = sa.MetaData()
@@ -249,7 +249,7 @@ def forge_sessions(server: Server) -> dict[str, Any]:
     from config import TestConfig
 
     settings = {"SQLALCHEMY_DATABASE_URI": server.database_url, "SECRET_KEY": server.secret_key(),
-                "CONTENT_DIR": server.extra_env["CONTENT_DIR"], "SIGNING_KEY_FILE": str(server.root / "keys.json"),
+                "CONTENT_DIR": server.env()["CONTENT_DIR"], "SIGNING_KEY_FILE": str(server.root / "keys.json"),
                 "PAGES_DIR": str(REPO / "content" / "pages")}
     app = create_app(type("LoadTestConfig", (TestConfig,), settings))
     serializer = app.session_interface.get_signing_serializer(app)
@@ -294,7 +294,8 @@ def quiz_forms(server: Server, probe_cookie: str, catalog: Any, sample: int) -> 
     """The quiz version and right/wrong answers of `sample` quiz lessons, read from their pages as a browser would."""
     name, _, value = probe_cookie.partition("=")
     browser = Browser(server.base, {name: value})
-    lessons = [(course.slug, lesson.slug) for course in catalog.courses for lesson in course.lessons[1:]]
+    lessons = [(course.slug, lesson.slug) for course in catalog.courses for lesson in course.lessons
+               if lesson.text(course.language)[0].quiz is not None]
     forms = []
     for course_slug, lesson_slug in random.Random(7).sample(lessons, min(sample, len(lessons))):
         path = f"/courses/{course_slug}/{lesson_slug}"
@@ -360,9 +361,29 @@ def mean_think_ms(args: argparse.Namespace, connections: int) -> float:
     return 1000 * connections / choices_per_second
 
 
+def scenario_data(people: dict[str, Any], catalog: Any, quizzes: list[dict[str, str]], weights: list[dict[str, Any]],
+                  *, pass_share: float) -> dict[str, Any]:
+    """What bench/loadtest.lua reads: the people, the pages, the quiz forms and the weights of the kinds."""
+    first = catalog.courses[0]
+    return {"seed": 21, "agent": USER_AGENT, "password": quote_plus(PASSWORD), "pass_share": pass_share,
+            "users": people["users"], "managers": people["managers"], "anon": people["anon"],
+            "holders": people["holders"], "all_kinds": list(KINDS), "kinds": weights,
+            "lessons": [f"/courses/{course.slug}/{lesson.slug}" for course in catalog.courses
+                        for lesson in course.lessons],
+            "courses": [f"/courses/{course.slug}" for course in catalog.courses],
+            "quizzes": quizzes,
+            "reports": ["/manage/", f"/manage/courses/{first.slug}",
+                        f"/manage/courses/{first.slug}/{first.lessons[min(5, len(first.lessons) - 1)].slug}/questions",
+                        "/manage/affiliates"]}
+
+
 def run_phase(name: str, server: Server, data: dict[str, Any], meter: Meter, tmp: Path, *, seconds: int,
               connections: int, think_ms: float, run_id: str, cap: int) -> dict[str, Any]:
-    """One wrk run of the scenario; its figures per kind and the CPU each part used."""
+    """One wrk run of the scenario; its figures per kind and the CPU each part used.
+
+    Submission ids are `run_id-thread-count`; the quiz form wants at least 8 characters, hence run_id >= 4.
+    """
+    assert len(run_id) >= 4, run_id
     data = {**data, "run": run_id, "think_ms": think_ms, "think_cap_ms": THINK_CAP_MS,
             "cap": max(1, cap // connections)}
     data_file, out = tmp / f"{name}.lua", tmp / f"{name}.json"
@@ -469,20 +490,25 @@ def servers_needed(args: argparse.Namespace, capacity: dict[str, Any]) -> list[s
         f"{100 * (managers_factor - 1):.1f} % (one per {args.affiliates // max(1, args.managers):,} affiliates at "
         f"{args.manager_rpm:g} reports per minute).",
         "",
-        f"| affiliates | active in the peak hour | requests per second | {cores}-core servers, all on each | "
-        f"or: {cores}-core app servers + database cores |",
-        "|---|---|---|---|---|",
+        "| affiliates | active in the peak hour | requests per second | servers |",
+        "|---|---|---|---|",
     ]
     for population in (args.affiliates, 10_000, 100_000):
         active = population * args.peak_share
         demand = active * args.rpm / 60 * managers_factor
-        boxes = max(1, math.ceil(demand / box_rps))
-        app_servers = max(1, math.ceil(demand * app_ms / budget))
-        db_cores = max(1, math.ceil(demand * db_ms / (1000 * args.utilization)))
-        lines.append(f"| {population:,} | {active:,.0f} | {demand:,.1f} | {boxes} | {app_servers} + {db_cores} |")
-    lines += ["", "\"All on each\" holds while one database serves them all, i.e. as long as a single server "
-              "suffices; beyond, the split column applies: app servers sized by gunicorn's CPU per request, one "
-              "PostgreSQL (with Redis) sized by its own, with the same headroom."]
+        if demand <= box_rps:
+            servers = (f"one {cores}-core server with gunicorn, PostgreSQL and Redis (about "
+                       f"{100 * args.utilization * demand / box_rps:.0f} % CPU at the peak)")
+        else:
+            app_servers = math.ceil(demand * app_ms / budget)
+            db_cores = math.ceil(demand * db_ms / (1000 * args.utilization))
+            servers = (f"{app_servers} {cores}-core app servers behind the load balancer, and one database server "
+                       f"(PostgreSQL and Redis) with {max(2, db_cores)} cores")
+        lines.append(f"| {population:,} | {active:,.0f} | {demand:,.1f} | {servers} |")
+    lines += ["", "Beyond one server, app servers are sized by gunicorn's CPU per request and the database server by "
+              "PostgreSQL's and Redis's, each at the planned utilization (the app keeps no state between requests; "
+              "docs/deployment.md). The database figure counts CPU only: memory for the working set and the "
+              "disk's commit latency decide as much there."]
     return lines
 
 
@@ -543,15 +569,8 @@ def main(argv: list[str]) -> int:
             server.start()
             try:
                 check_sessions(server, people)
-                data = {"seed": 21, "agent": USER_AGENT, "password": quote_plus(PASSWORD), "pass_share": args.pass_share,
-                        "users": people["users"], "managers": people["managers"], "anon": people["anon"],
-                        "holders": people["holders"], "all_kinds": list(KINDS), "kinds": kind_weights(args),
-                        "lessons": [f"/courses/{c.slug}/{lesson.slug}" for c in catalog.courses for lesson in c.lessons],
-                        "courses": [f"/courses/{c.slug}" for c in catalog.courses],
-                        "quizzes": quiz_forms(server, people["probe"], catalog, 40),
-                        "reports": ["/manage/", f"/manage/courses/{catalog.courses[0].slug}",
-                                    f"/manage/courses/{catalog.courses[0].slug}/{catalog.courses[0].lessons[5].slug}"
-                                    "/questions", "/manage/affiliates"]}
+                data = scenario_data(people, catalog, quiz_forms(server, people["probe"], catalog, 40),
+                                     kind_weights(args), pass_share=args.pass_share)
                 setup = {"seeded": seeded, "seconds": time.perf_counter() - began}
                 meter = Meter(server.process.pid, postmaster_pid(url), redis_pid)
                 stamp = f"lt{int(time.time())}"
