@@ -10,7 +10,7 @@ same work for every certificate, so this module does them once:
 - `face(filename, prepared=True)` is DejaVu Serif (regular or bold) cut down to `COMMON`, the characters of
   the certificate's labels, dates, URLs and of names in Latin scripts. A document whose text lies within
   `COMMON` embeds that prepared font program as it is, compressed once (`Face.stream`), so rendering it
-  runs no fontTools code at all (see `pdf._PreparedFontsOutput`). Other text (Cyrillic, Hebrew, CJK...)
+  runs no fontTools code at all (`PreparedFontsOutput`). Other text (Cyrillic, Hebrew, CJK...)
   uses the whole fonts.
 
 The prepared font programs are build output: `make install` (`python -m coaching.credentials.fonts`) writes
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import fontTools
@@ -151,6 +151,9 @@ class Face:
     template: TTFFont  # parsed once; never drawn with (each document gets an instance)
     stream: bytes | None  # the prepared program compressed once (FlateDecode); None for a whole font
     glyph_index: dict[str, int]  # glyph name -> glyph id in `data` (prepared faces only)
+    # The fontTools object the template was parsed from (whole fonts): its tables are decompiled already, so the
+    # first document that subsets the face takes it over instead of parsing the file a second time.
+    spare: list[ttLib.TTFont] = field(default_factory=list)
 
     @property
     def prepared(self) -> bool:
@@ -178,7 +181,10 @@ class Face:
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font._hbfont = None
-        font.ttfont = None
+        try:
+            font.ttfont = self.spare.pop()  # atomic: only one document gets it
+        except IndexError:
+            font.ttfont = None  # opened when fpdf2's output asks for it
         font.subset = SubsetMap(font)
         return font
 
@@ -210,8 +216,9 @@ def _load(filename: str, source: bytes, prepared: bool) -> Face:
     data = _prepared_bytes(filename, source) if prepared else source
     template = TTFFont(FPDF(), io.BytesIO(data), filename, "")
     if not prepared:
-        template.ttfont.close()
-        return Face(data=data, template=template, stream=None, glyph_index={})
+        spare, template.ttfont = template.ttfont, None
+        template.cmap = dict(template.cmap)  # not fontTools' own dict: the spare object gets subset in place
+        return Face(data=data, template=template, stream=None, glyph_index={}, spare=[spare])
     glyph_index = {name: gid for gid, name in enumerate(template.ttfont.getGlyphOrder())}
     template.ttfont.close()
     return Face(data=data, template=template, stream=zlib.compress(data), glyph_index=glyph_index)
