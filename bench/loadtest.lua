@@ -164,7 +164,9 @@ function delay()
 end
 
 local function json_string(s)
-  return '"' .. string.gsub(s, '[%c"\\]', function(c) return string.format("\\u%04x", string.byte(c)) end) .. '"'
+  -- ASCII only: a byte above 127 (a snippet of a page may end inside a UTF-8 sequence) is written as \u00XX
+  return '"' .. string.gsub(s, '[%c"\\\128-\255]', function(c) return string.format("\\u%04x", string.byte(c)) end)
+      .. '"'
 end
 
 function done(summary, latency, requests)

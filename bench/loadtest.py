@@ -397,7 +397,12 @@ def run_phase(name: str, server: Server, data: dict[str, Any], meter: Meter, tmp
     used = Meter.delta(before, meter.read())
     if done.returncode != 0 or not out.exists():
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    raw = json.loads(out.read_text())
+    try:
+        raw = json.loads(out.read_bytes())
+    except ValueError as error:
+        kept = Path(tempfile.gettempdir()) / f"loadtest-{name}-{int(time.time())}.json"
+        shutil.copy(out, kept)
+        raise RuntimeError(f"wrk's result file is not JSON ({error}); kept as {kept}") from None
     wall = raw["duration_us"] / 1e6
     kinds = {}
     for kind in KINDS:
