@@ -11,7 +11,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 PORT ?= 5000
 
-.PHONY: run check test test-sqlite test-postgres bench lint translations messages install install-dev clean
+.PHONY: run check test test-sqlite test-postgres bench loadtest lint translations fonts messages install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,18 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(PIP) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-install: $(VENV)/.runtime translations
-install-dev: $(VENV)/.dev translations
+install: $(VENV)/.runtime translations fonts
+install-dev: $(VENV)/.dev translations fonts
 
 # Compiled catalogs are build output (.mo files are not in git).
 translations: $(VENV)/.runtime
 	@if ls coaching/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q compile -d coaching/translations; fi
+
+# DejaVu Serif cut down once to the characters most certificates use (build output, not in git): a certificate
+# PDF embeds it as it is instead of subsetting fonts on every download (coaching/credentials/fonts.py).
+fonts: $(VENV)/.runtime
+	$(BIN)/python -m coaching.credentials.fonts
 
 # The web server and the mail worker side by side; Ctrl+C stops both (the trap ends the worker).
 # Development mails (MAIL_BACKEND=file) land in instance/mail/*.eml: confirmation and reset links are there.
@@ -55,6 +60,11 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# A training day (2,000 affiliates, managers opening reports) against gunicorn on a throwaway PostgreSQL and Redis,
+# driven by wrk for a few minutes; not part of CI. Options: $(BIN)/python -m bench.loadtest --help.
+loadtest: install-dev
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 # ruff (pinned in requirements-dev.txt, configured in pyproject.toml); CI runs it before the tests.
 lint: install-dev

@@ -2,7 +2,8 @@
 
     python -m bench [--seconds 10] [--connections 16] [--affiliates 10000] [--no-postgres] [--output FILE]
 
-The last rows time forgot-password and registration for a known against an unknown email (bench/accounts.py).
+The last rows time forgot-password and registration for a known against an unknown email (bench/accounts.py),
+and the certificate PDF render in a fresh process and in steady state (bench/pdf.py).
 
 Runs on SQLite, then on PostgreSQL when one is available (see bench/pg.py). Figures: docs/performance.md.
 """
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bench import accounts, authoring, credentials, load, reviews
+from bench import pdf as pdf_bench
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
@@ -203,7 +205,7 @@ def measure_certificates(stack: Stack, figures: dict[str, Any]) -> None:
         answer = browser.get(f"/certificates/{next(ids)}.pdf")
         assert answer.status == 200 and answer.headers.get("content-type") == "application/pdf", answer.status
 
-    fetch()  # the first one per worker loads fonts
+    fetch()  # the first one per worker parses the fonts (bench/pdf.py times that on its own)
     figures["pdf http ms"] = median_ms(fetch, 20)
     again = stack.certificate_ids(25)[5]  # downloaded above
     figures["pdf again ms"] = median_ms(lambda: browser.get(f"/certificates/{again}.pdf"), 20)
@@ -329,6 +331,8 @@ def table(results: dict[str, dict[str, Any]], catalog: dict[str, float], tool: s
     lines.append(f"| catalog load, RSS growth, MB | {catalog['mb']:.1f} | | ru_maxrss delta |")
     lines.append(f"| grading a 10-question quiz, µs per submission | {catalog['grading us']:.0f} | | in-process, "
                  "choices, text and numbers |")
+    for label, value, note in pdf_bench.rows(catalog):
+        lines.append(f"| {label} | {value} | | {note} |")
     lines.append(f"\nload generator: {tool}; gunicorn 2 workers x 4 threads (gthread)")
     return "\n".join(lines)
 
@@ -346,6 +350,7 @@ def main(argv: list[str]) -> None:
         reviews.write_course(content)
         catalog = catalog_load(content)
         catalog["grading us"] = grading_microseconds()
+        catalog.update(pdf_bench.measure())
         results["SQLite"] = bench_database("SQLite", f"sqlite:///{tmp / 'bench.db'}", tmp, content, args)
         print("== the browser editor: preview and save-to-served", flush=True)
         editor_figures = authoring.run(tmp / "authoring")

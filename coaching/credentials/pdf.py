@@ -2,6 +2,9 @@
 
 User text (names, titles) is only ever drawn with ``cell``: no markup parser, no page-number
 alias, no resource fetching. The same snapshot and token give byte-identical output.
+
+Fonts come parsed from `coaching.credentials.fonts` (once per process); a certificate whose text lies in
+`fonts.COMMON` embeds DejaVu Serif prepared once as a subset, any other uses the whole fonts.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from fpdf import FPDF
 from fpdf.enums import ResourceAccessPolicy
 from fpdf.errors import FPDFResourceAccessError
 
+from coaching.credentials import fonts
 from coaching.credentials.snapshot import CertificateSnapshot
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 SERIF = "serif"  # DejaVu Serif: every line of the certificate
 FALLBACK = "fallback"  # DejaVu Sans, loaded only when a name needs glyphs Serif lacks
 _FONT_FILES = {
@@ -178,9 +181,13 @@ def fit_text(width_of: Callable[[str], float], text: str, *, box_width: float, m
 
 
 class _CertificatePDF(FPDF):
-    """FPDF with the vendored fonts, no external resources, and no page-number alias."""
+    """FPDF with the vendored fonts, no external resources, and no page-number alias.
 
-    def __init__(self) -> None:
+    ``prepared`` draws with DejaVu Serif prepared as a subset of `fonts.COMMON` (only for text within it),
+    else with the whole fonts.
+    """
+
+    def __init__(self, *, prepared: bool = True) -> None:
         """Set up an empty A4 landscape page in millimetres."""
         super().__init__(orientation="L", unit="mm", format="A4")
         self.resource_access_policy = ResourceAccessPolicy.NONE
@@ -188,24 +195,38 @@ class _CertificatePDF(FPDF):
         self.set_auto_page_break(False)
         self.set_margins(0, 0, 0)
         self.c_margin = 0
+        self.prepared = prepared
         for (family, style), filename in _FONT_FILES.items():
             if family == SERIF:
-                self.add_font(family, style, FONT_DIR / filename)
+                self._add_face(family, style, fonts.face(filename, prepared=prepared))
+
+    def _add_face(self, family: str, style: str, face: fonts.Face) -> None:
+        """What ``add_font`` does, from a face parsed once per process instead of the file."""
+        fontkey = f"{family}{style}"
+        self.fonts[fontkey] = face.instance(self, fontkey, style)
 
     def close_fonts(self) -> None:
-        """Close the font files fontTools keeps open for lazy loading."""
+        """Close the fontTools objects of the fonts (each document has its own)."""
         for font in self.fonts.values():
             font.close()
 
-    def ensure_glyphs(self, texts: list[str]) -> None:
-        """Load DejaVu Sans as a fallback when some text has characters Serif cannot draw."""
+    def ensure_glyphs(self, texts: list[str]) -> bool:
+        """Load DejaVu Sans as a fallback when some text has characters Serif cannot draw; False instead when
+        the fonts are prepared subsets (the page is then drawn with the whole fonts)."""
         cmap = self.fonts[SERIF].cmap
         if all(ord(ch) in cmap for text in texts for ch in text if not ch.isspace()):
-            return  # the common case: skip parsing another font (~30 ms)
+            return True  # the common case: no other font
+        if self.prepared:
+            return False
         for (family, style), filename in _FONT_FILES.items():
             if family == FALLBACK:
-                self.add_font(family, style, FONT_DIR / filename)
+                self._add_face(family, style, fonts.face(filename))
         self.set_fallback_fonts([FALLBACK], exact_match=False)
+        return True
+
+    def lacks_glyphs(self) -> bool:
+        """True when some character drawn so far had no glyph in its font."""
+        return any(font.missing_glyphs for font in self.fonts.values())
 
     def width_per_point(self, style: str = "") -> Callable[[str], float]:
         """Return a function giving a string's width in mm at 1 pt in the serif font."""
@@ -397,12 +418,26 @@ def render_certificate_pdf(snapshot: CertificateSnapshot, *, credential_jwt: str
                            labels_lang: str | None = None) -> bytes:
     """Render the certificate PDF (with the signed credential attached) as bytes."""
     lang = labels_lang or snapshot.language
+    texts = [clean_text(t) for t in (
+        snapshot.recipient_name, snapshot.course_title, snapshot.certificate_title, snapshot.issuer_name,
+        snapshot.signer_name, snapshot.signer_role, snapshot.id, snapshot.verify_url, snapshot.issuer_url)]
+    if fonts.covers(texts):  # labels and dates are in COMMON (tests/credentials/test_fonts.py)
+        pdf = _render(snapshot, credential_jwt, lang, texts, prepared=True)
+        if pdf is not None:
+            return pdf
+    pdf = _render(snapshot, credential_jwt, lang, texts, prepared=False)
+    assert pdf is not None
+    return pdf
+
+
+def _render(snapshot: CertificateSnapshot, credential_jwt: str, lang: str, texts: list[str], *,
+            prepared: bool) -> bytes | None:
+    """The PDF drawn with prepared or whole fonts; None when prepared fonts lacked a glyph (drawn again whole)."""
     labels = LABELS[lang]
-    pdf = _CertificatePDF()
+    pdf = _CertificatePDF(prepared=prepared)
     try:
-        pdf.ensure_glyphs([clean_text(t) for t in (
-            snapshot.recipient_name, snapshot.course_title, snapshot.certificate_title,
-            snapshot.issuer_name, snapshot.signer_name, snapshot.signer_role)])
+        if not pdf.ensure_glyphs(texts):
+            return None
         _set_metadata(pdf, snapshot)
         pdf.add_page()
         _draw_border(pdf)
@@ -410,7 +445,9 @@ def render_certificate_pdf(snapshot: CertificateSnapshot, *, credential_jwt: str
         _draw_body(pdf, snapshot, labels)
         _draw_signatures(pdf, snapshot, lang)
         _draw_footer(pdf, snapshot, labels)
+        if prepared and pdf.lacks_glyphs():
+            return None
         _attach_credential(pdf, snapshot, credential_jwt, labels)
-        return bytes(pdf.output())
+        return bytes(pdf.output(output_producer_class=fonts.PreparedFontsOutput))
     finally:
         pdf.close_fonts()
