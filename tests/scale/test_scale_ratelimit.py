@@ -41,7 +41,8 @@ def probe(script: Path, tmp_path: Path, name: str, storage: str, email: str, cou
     root.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COACHING_", "DATABASE_URL", "REDIS_URL"))}
     env.update({"COACHING_INSTANCE": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
-                "SECRET_KEY": "probe-" + name, "CONTENT_DIR": str(REPO / "tests" / "fixtures" / "content"),
+                "SECRET_KEY": "probe-shared-secret",  # app servers of one deployment share it
+                "CONTENT_DIR": str(REPO / "tests" / "fixtures" / "content"),
                 "RATELIMIT_STORAGE_URI": storage, "LOGIN_FAILURES_PER_MINUTE": str(LIMIT),
                 "ACCOUNT_MAILS_PER_HOUR": str(MAIL_LIMIT), "MAIL_BACKEND": "log"})
     done = subprocess.run([sys.executable, str(script), email, str(count), ip], env=env, cwd=REPO,
