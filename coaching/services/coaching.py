@@ -41,7 +41,7 @@ from ..models import (
 from ..usertext import TextRefused, clean_text, is_web_url
 from . import review_mail
 from .audit import record
-from .db import insert_ignore, lock_row
+from .db import insert_ignore, lock_row, microseconds_between
 from .evidence import approved_work, follow_consent
 from .paging import MAX_PER_PAGE, Page, clamp_page
 from .progress import mark_complete, record_activity
@@ -633,18 +633,27 @@ class ReviewFigures:
 
 
 def review_figures(*, now: datetime | None = None, days: int = FIGURE_DAYS) -> ReviewFigures:
-    """Queue length, the oldest waiting submission, and the median time from submission to its review."""
+    """Queue length, the oldest waiting submission, and the median time from submission to its review.
+
+    The median is found in SQL (count the reviews, then read the one or two in the middle, ordered by their
+    exact wait), so the overview reads two rows however many versions were reviewed."""
     now = now or utcnow()
     oldest = db.session.execute(select(Submission.id, Submission.submitted_at).where(
         Submission.state == "waiting", Submission.user_id.is_not(None))
         .order_by(Submission.submitted_at, Submission.id).limit(1)).first()
-    waits = [reviewed - submitted for submitted, reviewed in db.session.execute(
-        select(SubmissionVersion.submitted_at, Review.created_at).join(Review, Review.version_id ==
-                                                                       SubmissionVersion.id)
-        .where(Review.created_at >= now - timedelta(days=days)))]
-    median = statistics.median(waits) if waits else None
+    recent = Review.created_at >= now - timedelta(days=days)
+    # Every review has its version (a NOT NULL foreign key; a version's deletion takes its review along).
+    count = db.session.scalar(select(func.count()).select_from(Review).where(recent)) or 0
+    reviewed = (select(SubmissionVersion.submitted_at, Review.created_at)
+                .join(Review, Review.version_id == SubmissionVersion.id).where(recent))
+    median = None
+    if count:
+        wait = microseconds_between(SubmissionVersion.submitted_at, Review.created_at)
+        middle = db.session.execute(reviewed.order_by(wait, Review.id).offset((count - 1) // 2)
+                                    .limit(2 - count % 2)).all()
+        median = statistics.median(reviewed_at - submitted_at for submitted_at, reviewed_at in middle)
     return ReviewFigures(waiting_count(), oldest[0] if oldest else None, oldest[1] if oldest else None,
-                         median, len(waits), days)
+                         median, count, days)
 
 
 # --- the review page --------------------------------------------------------------------------------------------

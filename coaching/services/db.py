@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exc
+from sqlalchemy import BigInteger, ColumnElement, Integer, cast, exc, extract, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -23,6 +23,19 @@ def insert_ignore(model: Any, values: dict[str, Any], *, conflict: list[str],
     statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict, index_where=where)
                  .returning(*table.primary_key.columns))
     return db.session.execute(statement).first() is not None
+
+
+def microseconds_between(start: Any, end: Any) -> ColumnElement[int]:
+    """SQL: the exact number of microseconds from one UTCDateTime column to another (for ordering in SQL).
+
+    SQLite keeps these times as text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: whole seconds from strftime('%s'),
+    the microseconds from the text. PostgreSQL: the epoch of the interval (numeric), in microseconds.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+        micros = cast(func.substr(end, 21, 6), Integer) - cast(func.substr(start, 21, 6), Integer)
+        return seconds * 1_000_000 + micros
+    return cast(func.round(extract("epoch", end - start) * 1_000_000), BigInteger)
 
 
 def lock_row(model: Any, ident: Any) -> None:
