@@ -143,8 +143,8 @@ def measure_pages(app: Any, times: int = 7) -> dict[str, tuple[float, int, float
 
 
 def explain(app: Any, path: str, *, slower_than_ms: float = 0.0) -> list[tuple[str, str]]:
-    """PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) of every statement a page load sends (each statement is run
-    again under EXPLAIN with its parameters); [(statement, plan)]."""
+    """EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite, of every statement a page load
+    sends (each statement is run again under EXPLAIN with its parameters); [(statement, plan)]."""
     from coaching.extensions import db
 
     client, _manager = manager_client(app)
@@ -154,13 +154,14 @@ def explain(app: Any, path: str, *, slower_than_ms: float = 0.0) -> list[tuple[s
     with statements(engine) as seen:
         assert client.get(path).status_code == 200
     plans = []
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
         for (ms, text), (sql, parameters) in zip(seen.items, seen.raw):
             if ms < slower_than_ms or not sql.lstrip().upper().startswith("SELECT"):
                 continue
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters)
-            plans.append((text, "\n".join(row[0] for row in cursor.fetchall())))
+            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) ") + sql, parameters)
+            plans.append((text, "\n".join(str(row[-1]) for row in cursor.fetchall())))
         cursor.close()
     return plans
 
@@ -215,7 +216,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--root", type=Path, default=Path("/tmp/coaching-bench-reports"))
     parser.add_argument("--times", type=int, default=7)
     parser.add_argument("--verbose", action="store_true", help="print each statement of each page")
-    parser.add_argument("--explain", action="store_true", help="PostgreSQL: EXPLAIN ANALYZE each page's statements")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE) each page's statements")
     args = parser.parse_args(argv)
     app = bench_app(args.url, args.content, args.root)
     from coaching.extensions import db

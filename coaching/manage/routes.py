@@ -130,7 +130,7 @@ def person_action(user_id: int, form: Form, act: Callable[[User, Any], Outcome],
 def overview() -> Any:
     """Figures of the last 30 days, quizzes most often failed, idle affiliates, and two charts."""
     cat = catalog.catalog()
-    data = overview_report.overview(cat, current_language())
+    data = overview_report.overview(cat, current_language(), inactive_page=_page())
     weekly = bar_chart("chart-weekly", _("Course completions per week"),
                        _("Completions per week over the last %(n)d weeks: %(total)d in all.",
                          n=len(data.weekly_completions), total=sum(v for _d, v in data.weekly_completions)),
@@ -199,7 +199,8 @@ def affiliate(user_id: int) -> Any:
     lang = current_language()
     return render_template(
         "manage/affiliate.html", user=user, courses=people.user_courses(cat, user.id, lang),
-        attempts=people.attempt_views(cat, user.id, lang), certificates=certificates.certificates_of(user.id),
+        attempts=people.attempt_views(cat, user.id, lang, page=_page(), per_page=PER_PAGE),
+        certificates=certificates.certificates_of(user.id),
         history=audit.recent_for("user", user.id), role_form=RoleForm(role=user.role), revoke_form=RevokeForm(),
         reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id,
         coach=coaching.coach_of(user.id), managers=coaching.active_managers(), work=coaching.work_states(user.id))

@@ -53,8 +53,9 @@ class QuizAttempt(db.Model):
         Index("ix_quiz_attempts_lookup", "user_id", "course_slug", "lesson_slug"),
         Index("ix_quiz_attempts_quiz", "course_slug", "lesson_slug", "content_hash"),
         Index("ix_quiz_attempts_version", "course_slug", "lesson_slug", "quiz_version"),
-        # Failed attempts per quiz (the overview's most failed quizzes): only the failed ones are in it.
-        Index("ix_quiz_attempts_failed", "course_slug", "lesson_slug", sqlite_where=text("passed = 0"),
+        # Failed attempts per quiz (the overview's most failed quizzes): only the failed ones are in it, and
+        # `passed` too, so that SQLite reads it without the table.
+        Index("ix_quiz_attempts_failed", "course_slug", "lesson_slug", "passed", sqlite_where=text("passed = 0"),
               postgresql_where=text("passed = false")),
     )
 

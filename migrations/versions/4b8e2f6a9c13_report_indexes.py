@@ -28,7 +28,7 @@ def upgrade():
         batch_op.create_index('ix_lesson_progress_lesson', ['course_slug', 'lesson_slug'], unique=False)
 
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
-        batch_op.create_index('ix_quiz_attempts_failed', ['course_slug', 'lesson_slug'], unique=False,
+        batch_op.create_index('ix_quiz_attempts_failed', ['course_slug', 'lesson_slug', 'passed'], unique=False,
                               sqlite_where=sa.text('passed = 0'), postgresql_where=sa.text('passed = false'))
 
     with op.batch_alter_table('submission_reviews', schema=None) as batch_op:
