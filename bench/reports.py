@@ -208,6 +208,36 @@ def measure_services(app: Any, times: int = 7) -> dict[str, tuple[float, int]]:
     return figures
 
 
+HTTP_PAGES = (  # figure, path, label, note: the manager pages `make bench` times through gunicorn
+    ("progress ms", f"/manage/courses/{COURSE}", f"manager progress page (/manage/courses/{COURSE}), median ms",
+     "goal < 150; 10,000 affiliates x 50 lessons"),
+    ("progress by progress ms", f"/manage/courses/{COURSE}?sort=progress", "  the same, sorted by progress, median ms",
+     "lessons done counted for everyone"),
+    ("progress activity deep ms", f"/manage/courses/{COURSE}?sort=activity&page=100",
+     "  the same, by last activity, page 100, median ms", ""),
+    ("overview ms", "/manage/", "manager overview (/manage/), median ms", "all-time figures over every attempt"),
+    ("questions ms", f"/manage/courses/{COURSE}/{LESSON}/questions",
+     f"question analysis ({COURSE}/{LESSON}), median ms", "every attempt at the quiz"),
+    ("affiliates ms", "/manage/affiliates?page=100", "affiliates list, page 100, median ms", ""),
+)
+ROWS = tuple((label, figure, note) for figure, _path, label, note in HTTP_PAGES)
+
+
+def measure(browser: Any, figures: dict[str, Any], rounds: int = 9) -> None:
+    """Median ms of each manager page over HTTP with a signed-in manager's browser; the pages take turns in
+    `rounds` rounds (the machine's speed drifts), after one warm-up load each."""
+    samples: dict[str, list[float]] = {figure: [] for figure, *_rest in HTTP_PAGES}
+    for _figure, path, *_rest in HTTP_PAGES:
+        answer = browser.get(path)
+        assert answer.status == 200, (path, answer.status)
+    for _ in range(rounds):
+        for figure, path, *_rest in HTTP_PAGES:
+            started = time.perf_counter()
+            browser.get(path)
+            samples[figure].append((time.perf_counter() - started) * 1000)
+    figures.update({figure: statistics.median(values) for figure, values in samples.items()})
+
+
 def main(argv: list[str]) -> None:
     """Seed (optionally) and print the page figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__.splitlines()[0])

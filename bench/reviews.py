@@ -7,6 +7,7 @@ and submitting (drafts with wrk on one path; real submissions, each a new versio
 """
 from __future__ import annotations
 
+import itertools
 import queue as queues
 import random
 import statistics
@@ -88,9 +89,10 @@ def seed(url: str, catalog: Any, *, waiting: int = 2000, reviewed: int = 20_000)
                          "versions_count": 1, "show_on_certificate": False, "created_at": when, "updated_at": when,
                          "submitted_at": when, "approved_at": None})
         done = []
-        people = ids[waiting:] or ids
-        for index in range(reviewed):
-            user_id, lesson = people[index % len(people)], lessons[(index // len(people)) % len(lessons)]
+        taken = {(r["user_id"], r["lesson_slug"]) for r in rows}
+        free = ((user_id, lesson) for lesson in lessons for user_id in ids[waiting:] + ids[:waiting]
+                if (user_id, lesson.slug) not in taken)  # one submission per person and lesson
+        for user_id, lesson in itertools.islice(free, reviewed):
             when = now - timedelta(minutes=rng.randrange(60, 60 * 24 * 60))
             approved = when + timedelta(minutes=rng.randrange(60, 72 * 60))
             done.append({"user_id": user_id, "course_slug": COURSE, "lesson_slug": lesson.slug, "state": "approved",
