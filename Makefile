@@ -58,8 +58,9 @@ test: install-dev
 		COACHING_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q -m "not browser"; \
 	fi
 
+# ATTEMPTS=1000000 seeds the full data set of the manager pages' figures (about 40 s more per database).
 bench: install-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(ATTEMPTS),--attempts $(ATTEMPTS))
 
 # A training day (2,000 affiliates, managers opening reports) against gunicorn on a throwaway PostgreSQL and Redis,
 # driven by wrk for a few minutes; not part of CI. Options: $(BIN)/python -m bench.loadtest --help.

@@ -7,7 +7,9 @@ and submitting (drafts with wrk on one path; real submissions, each a new versio
 """
 from __future__ import annotations
 
+import itertools
 import queue as queues
+import random
 import statistics
 import threading
 import time
@@ -63,26 +65,41 @@ def write_course(content: Path) -> Path:
     return folder
 
 
-def seed(url: str, catalog: Any, *, waiting: int = 2000) -> dict[str, int]:
-    """`waiting` seeded affiliates each with one waiting submission (spread over the lessons and 30 days)."""
+def seed(url: str, catalog: Any, *, waiting: int = 2000, reviewed: int = 20_000) -> dict[str, int]:
+    """`waiting` seeded affiliates each with one waiting submission (spread over the lessons and 30 days), and
+    `reviewed` approved submissions (one version and its review each, reviewed 1-72 hours after submission,
+    spread over 60 days) of other seeded affiliates: the overview's median time to review reads them."""
     course = catalog.course(COURSE)
     lessons = [lesson for lesson in course.lessons]
     engine = sa.create_engine(url)
     metadata = sa.MetaData()
-    metadata.reflect(engine, only=["users", "assignment_submissions", "submission_versions"])
-    users, subs, versions = (metadata.tables[n] for n in ("users", "assignment_submissions", "submission_versions"))
+    metadata.reflect(engine, only=["users", "assignment_submissions", "submission_versions", "submission_reviews"])
+    users, subs, versions, reviews = (metadata.tables[n] for n in (
+        "users", "assignment_submissions", "submission_versions", "submission_reviews"))
     now = datetime.now(UTC)
+    rng = random.Random(20260102)
     with engine.begin() as conn:
         ids = [row[0] for row in conn.execute(sa.select(users.c.id).where(users.c.email.like("bench-%"))
-                                              .order_by(users.c.id).limit(waiting))]
+                                              .order_by(users.c.id))]
         rows = []
-        for index, user_id in enumerate(ids):
+        for index, user_id in enumerate(ids[:waiting]):
             lesson = lessons[index % len(lessons)]
             when = now - timedelta(minutes=index * 20)
             rows.append({"user_id": user_id, "course_slug": COURSE, "lesson_slug": lesson.slug, "state": "waiting",
                          "versions_count": 1, "show_on_certificate": False, "created_at": when, "updated_at": when,
-                         "submitted_at": when})
-        conn.execute(subs.insert(), rows)
+                         "submitted_at": when, "approved_at": None})
+        done = []
+        taken = {(r["user_id"], r["lesson_slug"]) for r in rows}
+        free = ((user_id, lesson) for lesson in lessons for user_id in ids[waiting:] + ids[:waiting]
+                if (user_id, lesson.slug) not in taken)  # one submission per person and lesson
+        for user_id, lesson in itertools.islice(free, reviewed):
+            when = now - timedelta(minutes=rng.randrange(60, 60 * 24 * 60))
+            approved = when + timedelta(minutes=rng.randrange(60, 72 * 60))
+            done.append({"user_id": user_id, "course_slug": COURSE, "lesson_slug": lesson.slug, "state": "approved",
+                         "versions_count": 1, "show_on_certificate": False, "created_at": when,
+                         "updated_at": approved, "submitted_at": when, "approved_at": approved})
+        for start in range(0, len(rows) + len(done), 5000):
+            conn.execute(subs.insert(), (rows + done)[start:start + 5000])
         made = {(r[1], r[2]): r[0] for r in conn.execute(sa.select(subs.c.id, subs.c.user_id, subs.c.lesson_slug)
                                                          .where(subs.c.course_slug == COURSE))}
         snapshot = {}
@@ -92,12 +109,22 @@ def seed(url: str, catalog: Any, *, waiting: int = 2000) -> dict[str, int]:
                 "language": "en", "content_hash": text.content_hash, "lesson_title": text.title,
                 "task": text.assignment.task, "task_html": text.assignment.task_html,
                 "criteria": [{"id": c.id, "text": c.text, "html": c.html} for c in text.assignment.criteria]}
-        conn.execute(versions.insert(), [
-            {"submission_id": made[(r["user_id"], r["lesson_slug"])], "number": 1, "state": "waiting",
-             "answer": ANSWER, "link": None, "submitted_at": r["submitted_at"], **snapshot[r["lesson_slug"]]}
-            for r in rows])
+        listed = [{"submission_id": made[(r["user_id"], r["lesson_slug"])], "number": 1, "state": r["state"],
+                   "answer": ANSWER, "link": None, "submitted_at": r["submitted_at"], **snapshot[r["lesson_slug"]]}
+                  for r in rows + done]
+        for start in range(0, len(listed), 5000):
+            conn.execute(versions.insert(), listed[start:start + 5000])
+        version_ids = {row[0]: row[1] for row in conn.execute(
+            sa.select(versions.c.submission_id, versions.c.id).join(subs, subs.c.id == versions.c.submission_id)
+            .where(subs.c.state == "approved", subs.c.course_slug == COURSE))}
+        marks = {"c-1": {"met": True, "comment": ""}}
+        review_rows = [{"version_id": version_ids[made[(r["user_id"], r["lesson_slug"])]], "reviewer_id": None,
+                        "decision": "approve", "criteria": marks, "met": 3, "total": 3, "overall_comment": "",
+                        "created_at": r["approved_at"]} for r in done]
+        for start in range(0, len(review_rows), 5000):
+            conn.execute(reviews.insert(), review_rows[start:start + 5000])
     engine.dispose()
-    return {"waiting submissions": len(rows)}
+    return {"waiting submissions": len(rows), "reviewed submissions": len(done)}
 
 
 def _median_ms(call: Any, times: int) -> float:
@@ -111,18 +138,18 @@ def _median_ms(call: Any, times: int) -> float:
 
 
 def queue_in_process(stack: Any) -> float:
-    """coaching.services.coaching.queue (count + first page of 50), median ms."""
+    """coaching.services.review_queue.queue (count + first page of 50), median ms."""
     from coaching.extensions import db
     from coaching.models import User
-    from coaching.services import coaching
+    from coaching.services import review_queue
     from tests.scale.helpers import app_for
 
     app = app_for(stack.server.database_url, stack.server.root)
     with app.app_context():
         manager = db.session.get(User, stack.manager["id"])
-        page = coaching.queue(manager)
+        page = review_queue.queue(manager)
         assert page.total >= 2000, page.total
-        figure = _median_ms(lambda: coaching.queue(manager, page=20), 20)
+        figure = _median_ms(lambda: review_queue.queue(manager, page=20), 20)
     _dispose(app)
     return figure
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 from ..access import public, signed_in
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import authoring_files, catalog, certificates, coaching, progress, quizzes
+from ..services import assignment_views, authoring_files, catalog, certificates, coaching, progress, quizzes
 from ..services.db import late_write_lock
 from ..usertext import without_control
 from . import bp
@@ -116,7 +116,7 @@ def _render_lesson(course: Any, lesson: Any, *, submission_id: str, missing: tup
         }
     work = None
     if text.assignment is not None:
-        work = {"work": coaching.work_of(current_user.id, course.slug, lesson.slug), "given": given,
+        work = {"work": assignment_views.work_of(current_user.id, course.slug, lesson.slug), "given": given,
                 "quiz_passed": text.quiz is not None and quiz_view["standing"].best is not None
                 and quiz_view["standing"].best.passed}
     parts = lesson_parts(catalog.catalog().fingerprint, course, lesson, text, lang)
@@ -235,7 +235,7 @@ def dashboard() -> Any:
     mine = [c for c in courses if statuses[c.slug].started]
     mine.sort(key=lambda c: statuses[c.slug].last_activity_at or statuses[c.slug].started_at or 0, reverse=True)
     others = [c for c in courses if not statuses[c.slug].started]
-    work = coaching.my_work(current_user.id, catalog.catalog(), current_language())
+    work = assignment_views.my_work(current_user.id, catalog.catalog(), current_language())
     return render_template("learn/dashboard.html", mine=mine, others=others, statuses=statuses,
                            lang=current_language(), certificates=certificates.certificates_of(current_user.id),
                            work=work)
@@ -350,6 +350,6 @@ def submission(submission_id: int) -> Any:
     if work is None:
         abort(404)
     found = catalog.find_lesson(work.course_slug, work.lesson_slug, current_user)
-    return render_template("learn/submission.html", submission=work, versions=coaching.version_views(work),
+    return render_template("learn/submission.html", submission=work, versions=assignment_views.version_views(work),
                            course=found[0] if found else None, lesson=found[1] if found else None,
                            lang=current_language())

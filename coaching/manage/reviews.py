@@ -12,7 +12,7 @@ from ..access import manager_required
 from ..extensions import db
 from ..i18n import current_language
 from ..models import User
-from ..services import accounts, catalog, coaching
+from ..services import accounts, assignment_views, catalog, coaches, coaching, review_queue
 from ..services.management import ActionRefused
 from ..services.reports import exports
 from . import bp
@@ -40,7 +40,7 @@ REVIEW_REFUSALS = {
 @bp.context_processor
 def _review_queue() -> dict[str, Any]:
     """The number in the manager navigation, computed only when a page draws it."""
-    return {"review_queue_count": coaching.waiting_count}
+    return {"review_queue_count": review_queue.waiting_count}
 
 
 def _submission_or_404(submission_id: int) -> Any:
@@ -56,15 +56,15 @@ def _submission_or_404(submission_id: int) -> Any:
 def reviews() -> Any:
     """The review queue: waiting submissions, oldest first; mine (my affiliates) or all; one course or all."""
     scope = request.args.get("scope", "all")
-    scope = scope if scope in coaching.SCOPES else "all"
+    scope = scope if scope in review_queue.SCOPES else "all"
     cat = catalog.catalog()
     course_slug = request.args.get("course", "")
     course_slug = course_slug if cat.course(course_slug) is not None else ""
-    page = coaching.queue(current_user, scope=scope, course_slug=course_slug, page=_page(), per_page=PER_PAGE)
+    page = review_queue.queue(current_user, scope=scope, course_slug=course_slug, page=_page(), per_page=PER_PAGE)
     return render_template("manage/reviews.html", page=page, scope=scope, course_slug=course_slug,
                            courses=cat.courses, cat=cat, lang=current_language(),
-                           mine=coaching.mine_count(current_user), args={"scope": scope, "course": course_slug},
-                           notify_form=NotifyForm(notify=coaching.notify_setting(current_user.id)))
+                           mine=review_queue.mine_count(current_user), args={"scope": scope, "course": course_slug},
+                           notify_form=NotifyForm(notify=coaches.notify_setting(current_user.id)))
 
 
 @bp.post("/reviews/notifications")
@@ -74,7 +74,7 @@ def review_notifications() -> Any:
     form = NotifyForm()
     if not form.validate_on_submit():
         abort(400)
-    coaching.set_notify(current_user, form.notify.data)
+    coaches.set_notify(current_user, form.notify.data)
     db.session.commit()
     flash(_("Your mail setting is saved."), "success")
     return redirect(url_for("manage.reviews"), 303)
@@ -83,7 +83,7 @@ def review_notifications() -> Any:
 def _render_review(submission: Any, *, given: dict[str, Any] | None = None, error: str | None = None,
                    status: int = 200) -> Any:
     """The review page: task, criteria, the submission, earlier versions with feedback, and the form."""
-    data = coaching.review_page(current_user, submission)
+    data = assignment_views.review_page(current_user, submission)
     cat = catalog.catalog()
     course = cat.course(submission.course_slug)
     lesson = course.lesson(submission.lesson_slug) if course is not None else None
@@ -166,8 +166,8 @@ def set_coach(user_id: int) -> Any:
     def act(user: User, form: CoachForm) -> Outcome:
         coach = _coach_from(form.coach.data)
         try:
-            changed = coaching.set_coach(current_user, user, coach)
-        except coaching.ActionError as error:
+            changed = coaches.set_coach(current_user, user, coach)
+        except coaches.ActionError as error:
             raise ActionRefused(error.code) from error
         if not changed:
             return None
@@ -190,8 +190,8 @@ def bulk_coach() -> Any:
     back = redirect(url_for("manage.affiliates"), 303)
     try:
         coach = _coach_from(form.coach.data)
-        changed = coaching.set_coach_bulk(current_user, [int(r) for r in raw_ids], coach)
-    except (ActionRefused, coaching.ActionError) as error:
+        changed = coaches.set_coach_bulk(current_user, [int(r) for r in raw_ids], coach)
+    except (ActionRefused, coaches.ActionError) as error:
         db.session.rollback()
         flash(REFUSALS.get(error.code, REFUSALS["role"])(), "error")
         return back

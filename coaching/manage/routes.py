@@ -16,7 +16,17 @@ from ..i18n import current_language
 from ..inputs import InputRefused
 from ..models import User, utcnow
 from ..routing import attachment, external_url
-from ..services import accounts, audit, authoring_history, catalog, certificates, coaching, management
+from ..services import (
+    accounts,
+    assignment_views,
+    audit,
+    authoring_history,
+    catalog,
+    certificates,
+    coaches,
+    management,
+    review_queue,
+)
 from ..services.management import ActionRefused
 from ..services.reports import content_status, exports, matrix, people
 from ..services.reports import invites as invite_reports
@@ -130,7 +140,7 @@ def person_action(user_id: int, form: Form, act: Callable[[User, Any], Outcome],
 def overview() -> Any:
     """Figures of the last 30 days, quizzes most often failed, idle affiliates, and two charts."""
     cat = catalog.catalog()
-    data = overview_report.overview(cat, current_language())
+    data = overview_report.overview(cat, current_language(), inactive_page=_page())
     weekly = bar_chart("chart-weekly", _("Course completions per week"),
                        _("Completions per week over the last %(n)d weeks: %(total)d in all.",
                          n=len(data.weekly_completions), total=sum(v for _d, v in data.weekly_completions)),
@@ -147,7 +157,7 @@ def overview() -> Any:
                        empty_text=_("No data yet: nobody has started this course."))
              for d in data.drop_off]
     return render_template("manage/overview.html", data=data, weekly=weekly, drops=drops, courses=cat.courses,
-                           lang=current_language(), reviews=coaching.review_figures())
+                           lang=current_language(), reviews=review_queue.review_figures())
 
 
 @bp.get("/courses/<course_slug>")
@@ -187,7 +197,7 @@ def affiliates() -> Any:
     role = role if role in ("affiliate", "manager") else ""
     page = people.users_page(q=_q(), role=role, page=_page(), per_page=PER_PAGE)
     return render_template("manage/affiliates.html", page=page, q=_q(), role=role, args={"q": _q(), "role": role},
-                           managers=coaching.active_managers(), bulk_form=BulkCoachForm())
+                           managers=coaches.active_managers(), bulk_form=BulkCoachForm())
 
 
 @bp.get("/affiliates/<dbid:user_id>")
@@ -199,10 +209,11 @@ def affiliate(user_id: int) -> Any:
     lang = current_language()
     return render_template(
         "manage/affiliate.html", user=user, courses=people.user_courses(cat, user.id, lang),
-        attempts=people.attempt_views(cat, user.id, lang), certificates=certificates.certificates_of(user.id),
+        attempts=people.attempt_views(cat, user.id, lang, page=_page(), per_page=PER_PAGE),
+        certificates=certificates.certificates_of(user.id),
         history=audit.recent_for("user", user.id), role_form=RoleForm(role=user.role), revoke_form=RevokeForm(),
         reset_form=ResetLessonForm(), action_form=ActionForm(), is_self=user.id == current_user.id,
-        coach=coaching.coach_of(user.id), managers=coaching.active_managers(), work=coaching.work_states(user.id))
+        coach=coaches.coach_of(user.id), managers=coaches.active_managers(), work=assignment_views.work_states(user.id))
 
 
 def _lesson_from(form: LessonActionForm) -> tuple[Any, Any]:

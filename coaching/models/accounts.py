@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,6 +23,11 @@ class User(UserMixin, db.Model):
     """An affiliate or a manager."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # Lists in name order (people, the progress matrix) walk these instead of sorting everyone.
+        Index("ix_users_name", "name", "id"),
+        Index("ix_users_role_name", "role", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored normalised (lower case)

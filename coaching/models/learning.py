@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -28,7 +28,13 @@ class LessonProgress(db.Model):
     """One completed lesson of one person (per lesson, not per translation)."""
 
     __tablename__ = "lesson_progress"
-    __table_args__ = (UniqueConstraint("user_id", "course_slug", "lesson_slug"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_slug", "lesson_slug"),
+        # Lessons done per person in a course (the matrix sorted by progress), read from the index alone.
+        Index("ix_lesson_progress_course_user", "course_slug", "user_id", "lesson_slug"),
+        # Completions per lesson (the overview's drop-off), read from the index alone.
+        Index("ix_lesson_progress_lesson", "course_slug", "lesson_slug"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -47,6 +53,10 @@ class QuizAttempt(db.Model):
         Index("ix_quiz_attempts_lookup", "user_id", "course_slug", "lesson_slug"),
         Index("ix_quiz_attempts_quiz", "course_slug", "lesson_slug", "content_hash"),
         Index("ix_quiz_attempts_version", "course_slug", "lesson_slug", "quiz_version"),
+        # Failed attempts per quiz (the overview's most failed quizzes): only the failed ones are in it, and
+        # `passed` too, so that SQLite reads it without the table.
+        Index("ix_quiz_attempts_failed", "course_slug", "lesson_slug", "passed", sqlite_where=text("passed = 0"),
+              postgresql_where=text("passed = false")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,5 @@
-"""Coaching: assignment submissions and their reviews (the state machine), coaches, the review queue and its
-figures, and the approved work a certificate may show as evidence.
+"""Coaching: assignment submissions and their reviews (the state machine). Coaches live in `coaches`, the queue
+in `review_queue`, what the pages show in `assignment_views`, certificate evidence in `evidence`.
 
 One submission per person and lesson moves through
 
@@ -13,42 +13,34 @@ Functions add and flush; the caller commits.
 """
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import select, update
 
 from ..content import Catalog, Course, Lesson, LessonText
 from ..extensions import db
 from ..logs import log_event
 from ..models import (
     DECISIONS,
-    NOTIFY_CHOICES,
-    Coach,
     QuizAttempt,
     Review,
-    ReviewSettings,
     Submission,
     SubmissionVersion,
     User,
-    iso_utc,
     utcnow,
 )
 from ..usertext import TextRefused, clean_text, is_web_url
 from . import review_mail
 from .audit import record
+from .coaches import coach_of
 from .db import insert_ignore, lock_row
-from .evidence import approved_work, follow_consent
-from .paging import MAX_PER_PAGE, Page, clamp_page
+from .evidence import follow_consent
 from .progress import mark_complete, record_activity
 
 MAX_COMMENT = 5000
 EDITABLE = ("draft", "revise")
-FIGURE_DAYS = 30
 
 
 class WorkError(ValueError):
@@ -79,14 +71,6 @@ class ReviewError(ValueError):
 
 class ReviewRefused(Exception):
     """A review a rule forbids: own_work, not_waiting (already reviewed, or taken back), gone (account deleted)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class ActionError(ValueError):
-    """A coach or mail-setting change a rule forbids: not_manager, self_coach, no_people, notify."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -142,104 +126,6 @@ def find_submission(submission_id: int) -> Submission | None:
     """A submission by id for the review page (None for unknown ids and for deleted accounts' work)."""
     submission = db.session.get(Submission, submission_id)
     return submission if submission is not None and submission.user_id is not None else None
-
-
-@dataclass(frozen=True)
-class CriterionResult:
-    """One criterion of a reviewed version: its text (from the snapshot), met or not, the comment."""
-
-    id: str
-    html: str
-    met: bool | None
-    comment: str
-
-
-@dataclass(frozen=True)
-class VersionView:
-    """One version with its review (None while waiting) and the criteria results against its snapshot."""
-
-    version: SubmissionVersion
-    review: Review | None
-    reviewer_name: str | None
-    results: list[CriterionResult]
-
-    @property
-    def number(self) -> int:
-        """The version number (1, 2, ...)."""
-        return self.version.number
-
-
-def _results(version: SubmissionVersion, review: Review | None) -> list[CriterionResult]:
-    """The snapshot's criteria with the review's marks (None: not reviewed)."""
-    marks = (review.criteria if review is not None else {}) or {}
-    out = []
-    for criterion in version.criteria or []:
-        mark = marks.get(criterion.get("id"), {})
-        out.append(CriterionResult(criterion.get("id", ""), criterion.get("html", ""),
-                                   mark.get("met") if review is not None else None, mark.get("comment", "")))
-    return out
-
-
-def version_views(submission: Submission) -> list[VersionView]:
-    """Every version of a submission, newest first, each with its review (two queries)."""
-    reviewer = aliased(User)
-    rows = db.session.execute(
-        select(SubmissionVersion, Review, reviewer.name).outerjoin(Review, Review.version_id == SubmissionVersion.id)
-        .outerjoin(reviewer, reviewer.id == Review.reviewer_id)
-        .where(SubmissionVersion.submission_id == submission.id).order_by(SubmissionVersion.number.desc())).all()
-    return [VersionView(version, review, name, _results(version, review)) for version, review, name in rows]
-
-
-@dataclass(frozen=True)
-class Work:
-    """A person's assignment on a lesson page: the state, the draft, and every version with its feedback."""
-
-    submission: Submission | None
-    versions: list[VersionView]
-
-    @property
-    def state(self) -> str:
-        """draft (also: nothing yet), waiting, revise or approved."""
-        return self.submission.state if self.submission is not None else "draft"
-
-    @property
-    def editable(self) -> bool:
-        """True when a draft may be saved or a version submitted."""
-        return self.state in EDITABLE
-
-    @property
-    def latest(self) -> VersionView | None:
-        """The newest version, if any."""
-        return self.versions[0] if self.versions else None
-
-    @property
-    def draft_answer(self) -> str:
-        """The saved draft, else (after "needs revision") the latest version's text to revise from."""
-        if self.submission is not None and self.submission.draft_answer is not None:
-            return self.submission.draft_answer
-        if self.state == "revise" and self.latest is not None:
-            return self.latest.version.answer
-        return ""
-
-    @property
-    def draft_link(self) -> str:
-        """The saved draft link, else the latest version's link while revising."""
-        if self.submission is not None and self.submission.draft_link is not None:
-            return self.submission.draft_link
-        if self.state == "revise" and self.latest is not None:
-            return self.latest.version.link or ""
-        return ""
-
-    @property
-    def was_reset(self) -> bool:
-        """True when a manager returned this assignment to "not submitted" (the page says so)."""
-        return self.submission is not None and self.state == "draft" and self.submission.reset_at is not None
-
-
-def work_of(user_id: int, course_slug: str, lesson_slug: str) -> Work:
-    """The lesson page's view of a person's assignment."""
-    submission = submission_of(user_id, course_slug, lesson_slug)
-    return Work(submission, version_views(submission) if submission is not None else [])
 
 
 # --- submitting -------------------------------------------------------------------------------------------------
@@ -489,274 +375,3 @@ def reset(user_id: int, course_slug: str, lesson_slug: str, *, now: datetime | N
     if affiliate is not None:
         review_mail.reset(submission, affiliate)
     return True
-
-
-# --- coaches and mail settings ----------------------------------------------------------------------------------
-
-def active_managers() -> list[User]:
-    """Every active manager, by name."""
-    return list(db.session.scalars(select(User).where(User.role == "manager", User.active.is_(True))
-                                   .order_by(User.name, User.id)))
-
-
-def coach_of(user_id: int) -> User | None:
-    """The person's coach (whatever their state now), or None."""
-    return db.session.scalar(select(User).join(Coach, Coach.coach_id == User.id).where(Coach.user_id == user_id))
-
-
-def set_coach(actor: User, user: User, coach: User | None) -> bool:
-    """Make `coach` (an active manager, not the person) the person's coach, or remove the coach; False when
-    nothing changed. Refused: not_manager, self_coach."""
-    if coach is not None:
-        if coach.role != "manager" or not coach.active:
-            raise ActionError("not_manager")
-        if coach.id == user.id:
-            raise ActionError("self_coach")
-    current = db.session.scalar(select(Coach).where(Coach.user_id == user.id))
-    if (current.coach_id if current else None) == (coach.id if coach else None):
-        return False
-    if coach is None:
-        db.session.delete(current)
-    elif current is None:
-        db.session.add(Coach(user_id=user.id, coach_id=coach.id))
-    else:
-        current.coach_id, current.assigned_at = coach.id, utcnow()
-    db.session.flush()
-    record(actor, "coach_set" if coach else "coach_removed", "user", user.id,
-           coach_id=coach.id if coach else None)
-    return True
-
-
-def set_coach_bulk(actor: User, user_ids: Sequence[int], coach: User | None) -> int:
-    """Set (or remove) the coach of several people at once; returns how many changed. Unknown ids are skipped."""
-    people = list(db.session.scalars(select(User).where(User.id.in_(list(user_ids)))))
-    if not people:
-        raise ActionError("no_people")
-    return sum(1 for person in people if (coach is None or person.id != coach.id) and set_coach(actor, person, coach))
-
-
-def notify_setting(user_id: int) -> str:
-    """A manager's review mail choice: each (the default), daily or off."""
-    return review_mail.notify_choice(user_id)
-
-
-def set_notify(user: User, choice: str) -> None:
-    """Store a manager's review mail choice (each, daily, off)."""
-    if choice not in NOTIFY_CHOICES:
-        raise ActionError("notify")
-    row = db.session.scalar(select(ReviewSettings).where(ReviewSettings.user_id == user.id))
-    if row is None:
-        db.session.add(ReviewSettings(user_id=user.id, notify=choice, last_digest_at=utcnow()))
-    else:
-        row.notify = choice
-    db.session.flush()
-
-
-# --- the queue and its figures ----------------------------------------------------------------------------------
-
-SCOPES = ("mine", "all")
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One submission waiting for review."""
-
-    submission_id: int
-    user_id: int
-    name: str
-    email: str
-    course_slug: str
-    lesson_slug: str
-    version: int
-    submitted_at: datetime
-    waiting: timedelta
-    coach_name: str | None
-    own: bool
-
-
-def _queue_conditions(manager: User, scope: str, course_slug: str) -> list[Any]:
-    """WHERE of the queue: waiting, the person still exists, mine (my affiliates) or all, one course or all."""
-    conditions: list[Any] = [Submission.state == "waiting", Submission.user_id.is_not(None)]
-    if scope == "mine":
-        conditions.append(Coach.coach_id == manager.id)
-    if course_slug:
-        conditions.append(Submission.course_slug == course_slug)
-    return conditions
-
-
-def queue(manager: User, *, scope: str = "all", course_slug: str = "", page: int = 1, per_page: int = 50,
-          now: datetime | None = None) -> Page:
-    """One page of the waiting submissions, oldest first (two queries on the (state, submitted_at) index)."""
-    now = now or utcnow()
-    scope = scope if scope in SCOPES else "all"
-    per_page = min(max(1, per_page), MAX_PER_PAGE)
-    coach_user = aliased(User)
-    conditions = _queue_conditions(manager, scope, course_slug)
-    base = select(Submission).join(User, User.id == Submission.user_id).outerjoin(Coach, Coach.user_id == User.id)
-    total = db.session.scalar(base.with_only_columns(func.count()).where(*conditions)) or 0
-    page = clamp_page(page, per_page, total)
-    rows = db.session.execute(
-        base.with_only_columns(Submission.id, Submission.user_id, User.name, User.email, Submission.course_slug,
-                               Submission.lesson_slug, Submission.versions_count, Submission.submitted_at,
-                               coach_user.name)
-        .outerjoin(coach_user, coach_user.id == Coach.coach_id).where(*conditions)
-        .order_by(Submission.submitted_at, Submission.id).limit(per_page).offset((page - 1) * per_page)).all()
-    items = [QueueItem(sid, uid, name, email, course, lesson, number, submitted, max(timedelta(0), now - submitted),
-                       coach, uid == manager.id)
-             for sid, uid, name, email, course, lesson, number, submitted, coach in rows]
-    return Page(items, page, per_page, total)
-
-
-def waiting_count() -> int:
-    """How many submissions wait for review (the number in the manager navigation)."""
-    return db.session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.state == "waiting", Submission.user_id.is_not(None))) or 0
-
-
-def mine_count(manager: User) -> int:
-    """How many of my affiliates' submissions wait for review."""
-    return db.session.scalar(select(func.count()).select_from(Submission).join(Coach, Coach.user_id ==
-                                                                                Submission.user_id)
-                             .where(Submission.state == "waiting", Coach.coach_id == manager.id)) or 0
-
-
-@dataclass(frozen=True)
-class ReviewFigures:
-    """The manager overview's review figures."""
-
-    waiting: int
-    oldest_id: int | None
-    oldest_at: datetime | None
-    median_first_review: timedelta | None  # over the versions reviewed in the last FIGURE_DAYS days
-    reviewed: int
-    days: int = FIGURE_DAYS
-
-
-def review_figures(*, now: datetime | None = None, days: int = FIGURE_DAYS) -> ReviewFigures:
-    """Queue length, the oldest waiting submission, and the median time from submission to its review."""
-    now = now or utcnow()
-    oldest = db.session.execute(select(Submission.id, Submission.submitted_at).where(
-        Submission.state == "waiting", Submission.user_id.is_not(None))
-        .order_by(Submission.submitted_at, Submission.id).limit(1)).first()
-    waits = [reviewed - submitted for submitted, reviewed in db.session.execute(
-        select(SubmissionVersion.submitted_at, Review.created_at).join(Review, Review.version_id ==
-                                                                       SubmissionVersion.id)
-        .where(Review.created_at >= now - timedelta(days=days)))]
-    median = statistics.median(waits) if waits else None
-    return ReviewFigures(waiting_count(), oldest[0] if oldest else None, oldest[1] if oldest else None,
-                         median, len(waits), days)
-
-
-# --- the review page --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReviewPage:
-    """Everything the review page shows about one submission."""
-
-    submission: Submission
-    person: User
-    coach: User | None
-    current: VersionView | None  # the waiting version, else the latest one
-    earlier: list[VersionView]
-    own: bool
-
-    @property
-    def reviewable(self) -> bool:
-        """True when the current version waits and the reader may review it."""
-        return self.current is not None and self.current.version.state == "waiting" and not self.own
-
-
-def review_page(reader: User, submission: Submission) -> ReviewPage:
-    """The review page's data (the person, the coach, the versions with their feedback)."""
-    versions = version_views(submission)
-    person = db.session.get(User, submission.user_id)
-    assert person is not None
-    current = versions[0] if versions else None
-    return ReviewPage(submission, person, coach_of(person.id), current, versions[1:], person.id == reader.id)
-
-
-# --- the affiliate's dashboard ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One of my assignments on the dashboard."""
-
-    submission_id: int
-    course_slug: str
-    lesson_slug: str
-    title: str
-    state: str
-    version: int
-    submitted_at: datetime | None
-    approved_at: datetime | None
-    consent: bool
-    exists: bool  # the lesson is still in the catalog
-
-
-def my_work(user_id: int, cat: Catalog, lang: str) -> list[WorkItem]:
-    """My submitted assignments (waiting, needing revision, approved), oldest submission first."""
-    rows = db.session.execute(select(Submission, SubmissionVersion.lesson_title).outerjoin(
-        SubmissionVersion, and_(SubmissionVersion.submission_id == Submission.id,
-                                SubmissionVersion.number == Submission.versions_count))
-        .where(Submission.user_id == user_id, Submission.state.in_(("waiting", "revise", "approved")))
-        .order_by(Submission.submitted_at, Submission.id)).all()
-    items = []
-    for submission, snapshot_title in rows:
-        course = cat.course(submission.course_slug)
-        lesson = course.lesson(submission.lesson_slug) if course is not None else None
-        title = lesson.text(lang)[0].title if lesson is not None else (snapshot_title or submission.lesson_slug)
-        items.append(WorkItem(submission.id, submission.course_slug, submission.lesson_slug, title, submission.state,
-                              submission.versions_count, submission.submitted_at, submission.approved_at,
-                              submission.show_on_certificate, lesson is not None))
-    return items
-
-
-@dataclass(frozen=True)
-class WorkState:
-    """A submission's id and state (the manager's affiliate page links it)."""
-
-    id: int
-    state: str
-
-
-def work_states(user_id: int) -> dict[tuple[str, str], WorkState]:
-    """(course, lesson) -> the assignment state of one person."""
-    return {(c, lsn): WorkState(sid, state) for sid, c, lsn, state in db.session.execute(
-        select(Submission.id, Submission.course_slug, Submission.lesson_slug, Submission.state).where(
-            Submission.user_id == user_id))}
-
-
-# --- evidence for the certificate -------------------------------------------------------------------------------
-
-def approved_evidence(user_id: int, course: Course, language: str | None = None, *,
-                      with_answer: bool = False) -> list[dict[str, Any]]:
-    """The course's approved assignments of one person, in course order (the records `evidence.approved_work`
-    freezes on the certificate), as dicts: name, task, reviewer_comment, approved_at (ISO 8601 UTC), consent;
-    `with_answer` adds answer and link."""
-    items = []
-    for work in approved_work(user_id, course, language):
-        item = {"name": work.name, "task": work.task, "reviewer_comment": work.reviewer_comment,
-                "approved_at": iso_utc(work.approved_at), "consent": work.consent}
-        if with_answer:
-            item.update(answer=work.text, link=work.link)
-        items.append(item)
-    return items
-
-
-def certificate_evidence(user_id: int, course: Course, language: str | None = None
-                         ) -> tuple[list[dict[str, Any]], list[str]]:
-    """(evidence items with consent, names of approved assignments without consent)."""
-    items = approved_evidence(user_id, course, language)
-    return [item for item in items if item["consent"]], [item["name"] for item in items if not item["consent"]]
-
-
-# --- the progress matrix ----------------------------------------------------------------------------------------
-
-def waiting_work(user_ids: Sequence[int], course_slug: str) -> dict[tuple[int, str], str]:
-    """(user, lesson) -> waiting or revise, for a page of the progress matrix."""
-    if not user_ids:
-        return {}
-    return {(uid, lsn): state for uid, lsn, state in db.session.execute(
-        select(Submission.user_id, Submission.lesson_slug, Submission.state).where(
-            Submission.user_id.in_(list(user_ids)), Submission.course_slug == course_slug,
-            or_(Submission.state == "waiting", Submission.state == "revise")))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, exc
+from sqlalchemy import BigInteger, ColumnElement, Integer, Table, cast, exc, extract, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -47,6 +47,19 @@ def insert_returning(model: Any, values: dict[str, Any], *, conflict: list[str],
                      .returning(*table.primary_key.columns))
         row = db.session.execute(statement).first()
     return None if row is None else row[0]
+
+
+def microseconds_between(start: Any, end: Any) -> ColumnElement[int]:
+    """SQL: the exact number of microseconds from one UTCDateTime column to another (for ordering in SQL).
+
+    SQLite keeps these times as text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: whole seconds from strftime('%s'),
+    the microseconds from the text. PostgreSQL: the epoch of the interval (numeric), in microseconds.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+        micros = cast(func.substr(end, 21, 6), Integer) - cast(func.substr(start, 21, 6), Integer)
+        return seconds * 1_000_000 + micros
+    return cast(func.round(extract("epoch", end - start) * 1_000_000), BigInteger)
 
 
 def lock_row(model: Any, ident: Any) -> None:

@@ -190,3 +190,25 @@ def follow_consent(user_id: int, course_slug: str, lesson_slug: str, consent: bo
         return False
     number = next((entry.number for entry in evidence_for(cert) if entry.record.lesson == lesson_slug), None)
     return number is not None and set_evidence_consent(cert, number, consent)
+
+
+def approved_evidence(user_id: int, course: Course, language: str | None = None, *,
+                      with_answer: bool = False) -> list[dict[str, Any]]:
+    """The course's approved assignments of one person, in course order (the records `evidence.approved_work`
+    freezes on the certificate), as dicts: name, task, reviewer_comment, approved_at (ISO 8601 UTC), consent;
+    `with_answer` adds answer and link."""
+    items = []
+    for work in approved_work(user_id, course, language):
+        item = {"name": work.name, "task": work.task, "reviewer_comment": work.reviewer_comment,
+                "approved_at": iso_utc(work.approved_at), "consent": work.consent}
+        if with_answer:
+            item.update(answer=work.text, link=work.link)
+        items.append(item)
+    return items
+
+
+def certificate_evidence(user_id: int, course: Course, language: str | None = None
+                         ) -> tuple[list[dict[str, Any]], list[str]]:
+    """(evidence items with consent, names of approved assignments without consent)."""
+    items = approved_evidence(user_id, course, language)
+    return [item for item in items if item["consent"]], [item["name"] for item in items if not item["consent"]]

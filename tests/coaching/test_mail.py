@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from coaching.extensions import db
 from coaching.models import ReviewSettings, Submission, User, utcnow
-from coaching.services import coaching, review_mail
+from coaching.services import coaches, review_mail
 from tests.coaching.conftest import outbox
 
 
@@ -29,7 +29,7 @@ def _people(desk: Any) -> dict[str, int]:
 def _coach(app: Any, user_id: int, coach_id: int) -> None:
     """Make `coach_id` the coach of `user_id`."""
     with app.app_context():
-        coaching.set_coach(db.session.get(User, coach_id), db.session.get(User, user_id),
+        coaches.set_coach(db.session.get(User, coach_id), db.session.get(User, user_id),
                            db.session.get(User, coach_id))
         db.session.commit()
 
@@ -76,8 +76,8 @@ def test_daily_and_off_are_respected(app, desk):
     """Managers who chose daily or off get no mail per submission."""
     people = _people(desk)
     with app.app_context():
-        coaching.set_notify(db.session.get(User, people["anna"]), "daily")
-        coaching.set_notify(db.session.get(User, people["ben"]), "off")
+        coaches.set_notify(db.session.get(User, people["anna"]), "daily")
+        coaches.set_notify(db.session.get(User, people["ben"]), "off")
         db.session.commit()
     desk.submit(people["aff"])
     assert _to(app) == ["cleo@example.com"]
@@ -100,8 +100,8 @@ def test_digest_lists_new_waiting_work_once_a_day(app, desk, runner):
     """`flask reviews digest`: one mail per daily manager with the new waiting submissions; again later: none."""
     people = _people(desk)
     with app.app_context():
-        coaching.set_notify(db.session.get(User, people["anna"]), "daily")
-        coaching.set_notify(db.session.get(User, people["cleo"]), "daily")
+        coaches.set_notify(db.session.get(User, people["anna"]), "daily")
+        coaches.set_notify(db.session.get(User, people["cleo"]), "daily")
         db.session.commit()
     second = desk.user("Bea Second")
     _coach(app, second, people["ben"])  # Ben coaches Bea: only Ben hears of her work
@@ -140,7 +140,7 @@ def test_digest_window_and_empty_days(app, desk):
     people = _people(desk)
     start = utcnow().replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=10)
     with app.app_context():
-        coaching.set_notify(db.session.get(User, people["anna"]), "daily")
+        coaches.set_notify(db.session.get(User, people["anna"]), "daily")
         db.session.commit()
     _last_digest(app, start, people["anna"])
     desk.submit(people["aff"])

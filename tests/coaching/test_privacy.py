@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from coaching.extensions import db
 from coaching.models import Coach, Review, ReviewSettings, Submission, SubmissionVersion, User
-from coaching.services import coaching, privacy
+from coaching.services import assignment_views, coaches, coaching, privacy, review_queue
 from tests.privacy.helpers import find_everywhere
 
 TEXT = "Zelda's secret headline for the Trail 2"
@@ -28,8 +28,8 @@ def _setup(app, desk) -> dict[str, int]:
         first = version.criteria[0]["id"]
         review.criteria = {**review.criteria, first: {"met": False, "comment": COMMENT + " (criterion)"}}
         zelda, maria = db.session.get(User, ids["zelda"]), db.session.get(User, ids["maria"])
-        coaching.set_coach(maria, zelda, maria)
-        coaching.set_notify(maria, "daily")
+        coaches.set_coach(maria, zelda, maria)
+        coaches.set_notify(maria, "daily")
         db.session.commit()
     desk.submit(ids["zelda"], TEXT + " v2", slug="landing", link=LINK)
     desk.review(ids["otto"], ids["zelda"], slug="landing", comment=COMMENT + " no more")
@@ -74,7 +74,7 @@ def test_deletion_erases_texts_and_comments_and_keeps_figures(app, desk):
         assert all(mark["comment"] == "" for r in reviews for mark in r.criteria.values())
         assert {v.state for v in db.session.scalars(select(SubmissionVersion))} == {"revise", "approved",
                                                                                     "cancelled"}
-        assert db.session.scalars(select(Coach)).all() == [] and coaching.waiting_count() == 0
+        assert db.session.scalars(select(Coach)).all() == [] and review_queue.waiting_count() == 0
     assert [d["decision"] for d in desk.audit("submission_reviewed")] == ["revise", "approve"]
 
 
@@ -88,5 +88,5 @@ def test_deleting_a_reviewer_keeps_the_feedback(app, desk):
         first = coaching.version_of(coaching.submission_of(ids["zelda"], "pitch", "landing"), 1)
         assert first.review.reviewer_id is None and first.review.overall_comment == COMMENT
         assert db.session.scalars(select(Coach)).all() == [] and db.session.scalars(select(ReviewSettings)).all() == []
-        [view] = [v for v in coaching.version_views(first.submission) if v.number == 1]
+        [view] = [v for v in assignment_views.version_views(first.submission) if v.number == 1]
         assert view.reviewer_name is None

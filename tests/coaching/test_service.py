@@ -10,7 +10,17 @@ from sqlalchemy import select
 
 from coaching.extensions import db
 from coaching.models import Certificate, LessonProgress, Review, Submission, SubmissionVersion, User, utcnow
-from coaching.services import catalog, certificates, coaching, progress, quizzes
+from coaching.services import (
+    assignment_views,
+    catalog,
+    certificates,
+    coaches,
+    coaching,
+    evidence,
+    progress,
+    quizzes,
+    review_queue,
+)
 from tests.coaching.conftest import ANSWER, COACHING_CONTENT, outbox
 
 
@@ -35,7 +45,7 @@ def test_draft_then_submit_keeps_a_snapshot(app, desk, people):
         assert submission.state == "draft" and submission.draft_answer == ""
         coaching.save_draft(user, course, lesson, text, answer="first try", link=None, consent=True)
         db.session.commit()
-        assert coaching.work_of(user.id, "pitch", "headline").draft_answer == "first try"
+        assert assignment_views.work_of(user.id, "pitch", "headline").draft_answer == "first try"
         version = coaching.submit(user, course, lesson, text, answer=ANSWER, link=None, consent=True, language="de")
         db.session.commit()
         submission = coaching.submission_of(user.id, "pitch", "headline")
@@ -68,7 +78,7 @@ def test_revise_then_approve(app, desk, people):
     desk.review(people["boss"], people["aff"], "revise", met=False, comment="Name a benefit.")
     assert desk.state(people["aff"]) == "revise"
     with app.app_context():
-        work = coaching.work_of(people["aff"], "pitch", "headline")
+        work = assignment_views.work_of(people["aff"], "pitch", "headline")
         assert work.editable and work.draft_answer == "version one"  # revising starts from the last text
         assert work.latest.review.decision == "revise" and work.latest.review.overall_comment == "Name a benefit."
         assert [r.met for r in work.latest.results] == [False, False, False]
@@ -76,7 +86,7 @@ def test_revise_then_approve(app, desk, people):
     desk.review(people["boss"], people["aff"], "approve")
     assert desk.state(people["aff"]) == "approved"
     with app.app_context():
-        views = coaching.version_views(coaching.submission_of(people["aff"], "pitch", "headline"))
+        views = assignment_views.version_views(coaching.submission_of(people["aff"], "pitch", "headline"))
         assert [(v.number, v.version.state, v.review.decision) for v in views] == [(2, "approved", "approve"),
                                                                                    (1, "revise", "revise")]
         assert progress.completed_slugs(people["aff"], "pitch") == {"headline"}
@@ -279,7 +289,7 @@ def test_reset_returns_to_not_submitted_and_says_so(app, desk, people):
         course, lesson, _text = desk.lesson()
         assert management.reset_lesson(_user(people["boss"]), _user(aff), course, lesson) is True
         db.session.commit()
-        work = coaching.work_of(aff, "pitch", "headline")
+        work = assignment_views.work_of(aff, "pitch", "headline")
         assert work.state == "draft" and work.was_reset and work.editable and len(work.versions) == 1
         assert "headline" not in progress.completed_slugs(aff, "pitch")
     [mail] = outbox(app)
@@ -297,7 +307,7 @@ def test_reset_while_waiting_takes_the_version_out_of_the_queue(app, desk, peopl
         course, lesson, _text = desk.lesson()
         management.reset_lesson(_user(people["boss"]), _user(people["aff"]), course, lesson)
         db.session.commit()
-        assert coaching.waiting_count() == 0
+        assert review_queue.waiting_count() == 0
     with pytest.raises(coaching.ReviewRefused):
         desk.review(people["boss"], people["aff"], version=1)
 
@@ -328,7 +338,7 @@ def test_approval_survives_lesson_edits(app_factory, tmp_path, desk):
         assert len(desk.lesson()[2].assignment.criteria) == 2
     desk.review(boss, aff)  # three criteria marked: the snapshot's
     with app.app_context():
-        [item] = coaching.approved_evidence(aff, catalog.catalog().course("pitch"))
+        [item] = evidence.approved_evidence(aff, catalog.catalog().course("pitch"))
         assert "Trail 2" in item["task"] and "Summit" not in item["task"]
 
 
@@ -370,16 +380,16 @@ def test_evidence_contract(app, desk, people):
     desk.review(people["boss"], aff, comment="Now it names a benefit.")
     with app.app_context():
         course = catalog.catalog().course("pitch")
-        items = coaching.approved_evidence(aff, course, "de")
+        items = evidence.approved_evidence(aff, course, "de")
         assert [set(i) for i in items] == [{"name", "task", "reviewer_comment", "approved_at", "consent"}] * 2
         first, second = items
         assert first["name"] == "Überschrift" and first["reviewer_comment"] == "Now it names a benefit."
         assert first["consent"] is False and first["task"].startswith("Write a headline")
         assert second["name"] == "Landing page" and second["consent"] is True
         assert first["approved_at"].endswith("+00:00") and "T" in first["approved_at"]
-        shown, named = coaching.certificate_evidence(aff, course)
+        shown, named = evidence.certificate_evidence(aff, course)
         assert [i["name"] for i in shown] == ["Landing page"] and named == ["Headline"]
-        [with_text, _] = coaching.approved_evidence(aff, course, with_answer=True)
+        [with_text, _] = evidence.approved_evidence(aff, course, with_answer=True)
         assert with_text["answer"] == "Second version" and with_text["link"] is None
 
 
@@ -413,17 +423,17 @@ def test_queue_order_filters_and_deleted_people(app, desk, people):
         for shift, row in zip((3, 2, 1), rows):
             row.submitted_at = utcnow() - timedelta(days=shift)
         boss = _user(people["boss"])
-        coaching.set_coach(boss, _user(third), boss)
+        coaches.set_coach(boss, _user(third), boss)
         db.session.commit()
         names = lambda page: [item.name for item in page.items]  # noqa: E731
-        assert names(coaching.queue(boss)) == ["Bea Second", "Alex Affiliate", "Cem Third"]
-        assert names(coaching.queue(boss, scope="mine")) == ["Cem Third"]
-        assert names(coaching.queue(boss, course_slug="nope")) == []
-        page = coaching.queue(boss, per_page=2, page=2)
+        assert names(review_queue.queue(boss)) == ["Bea Second", "Alex Affiliate", "Cem Third"]
+        assert names(review_queue.queue(boss, scope="mine")) == ["Cem Third"]
+        assert names(review_queue.queue(boss, course_slug="nope")) == []
+        page = review_queue.queue(boss, per_page=2, page=2)
         assert page.total == 3 and names(page) == ["Cem Third"] and page.items[0].waiting >= timedelta(hours=23)
         privacy.delete_account(_user(second), actor=None, withdraw_certificates=False, via="self")
         db.session.commit()
-        assert names(coaching.queue(boss)) == ["Alex Affiliate", "Cem Third"] and coaching.waiting_count() == 2
+        assert names(review_queue.queue(boss)) == ["Alex Affiliate", "Cem Third"] and review_queue.waiting_count() == 2
 
 
 def test_review_figures(app, desk, people):
@@ -444,7 +454,7 @@ def test_review_figures(app, desk, people):
         old = db.session.scalar(select(Review).order_by(Review.id))
         old.created_at = utcnow() - timedelta(days=40)  # outside the window
         db.session.commit()
-        figures = coaching.review_figures()
+        figures = review_queue.review_figures()
         assert figures.waiting == 1 and figures.oldest_id == coaching.submission_of(people["aff"], "pitch",
                                                                                     "headline").id
         assert figures.reviewed == 2 and timedelta(hours=6) < figures.median_first_review < timedelta(hours=7)
@@ -454,15 +464,15 @@ def test_coaches(app, desk, people):
     """A coach is an active manager other than the person; bulk changes count what changed."""
     with app.app_context():
         boss, aff = _user(people["boss"]), _user(people["aff"])
-        assert coaching.set_coach(boss, aff, boss) is True and coaching.set_coach(boss, aff, boss) is False
-        assert coaching.coach_of(aff.id).id == boss.id
+        assert coaches.set_coach(boss, aff, boss) is True and coaches.set_coach(boss, aff, boss) is False
+        assert coaches.coach_of(aff.id).id == boss.id
         for coach, code in ((aff, "not_manager"), (boss, "self_coach")):
-            with pytest.raises(coaching.ActionError) as error:
-                coaching.set_coach(boss, boss if code == "self_coach" else aff, coach)
+            with pytest.raises(coaches.ActionError) as error:
+                coaches.set_coach(boss, boss if code == "self_coach" else aff, coach)
             assert error.value.code == code
         other = _user(people["other"])
-        assert coaching.set_coach_bulk(boss, [aff.id, other.id, 99999], other) == 1  # nobody coaches themselves
-        assert coaching.set_coach(boss, aff, None) is True and coaching.coach_of(aff.id) is None
+        assert coaches.set_coach_bulk(boss, [aff.id, other.id, 99999], other) == 1  # nobody coaches themselves
+        assert coaches.set_coach(boss, aff, None) is True and coaches.coach_of(aff.id) is None
         db.session.commit()
     assert [d["coach_id"] for d in desk.audit("coach_set")] == [people["boss"], people["other"]]
 

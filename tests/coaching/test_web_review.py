@@ -67,9 +67,9 @@ def test_queue_filters(app, reviewer, desk):
     desk.submit(theirs)
     with app.app_context():
         boss = db.session.scalar(select(User).where(User.email == "boss@example.com"))
-        from coaching.services import coaching
+        from coaching.services import coaches
 
-        coaching.set_coach(boss, db.session.get(User, mine), boss)
+        coaches.set_coach(boss, db.session.get(User, mine), boss)
         db.session.commit()
     table = lambda html: html.split("<tbody>")[1] if "<tbody>" in html else ""  # noqa: E731
     assert "Mia Mine" in table(html_of(reviewer, "/manage/reviews?scope=mine"))

@@ -104,8 +104,11 @@ def _progress_chunk(users: list[Any], lessons: dict[str, list[str]]) -> Iterator
     """The export rows of one chunk of affiliates: three IN queries."""
     ids = [u.id for u in users]
     people = {u.id: u for u in users}
-    enrollments = db.session.execute(select(CourseEnrollment).where(CourseEnrollment.user_id.in_(ids))
-                                     .order_by(CourseEnrollment.user_id, CourseEnrollment.course_slug)).scalars()
+    enrollments = db.session.execute(select(CourseEnrollment.user_id, CourseEnrollment.course_slug,
+                                            CourseEnrollment.started_at, CourseEnrollment.last_activity_at,
+                                            CourseEnrollment.completed_at)
+                                     .where(CourseEnrollment.user_id.in_(ids))
+                                     .order_by(CourseEnrollment.user_id, CourseEnrollment.course_slug))
     current = [and_(LessonProgress.course_slug == c, LessonProgress.lesson_slug.in_(s))
                for c, s in lessons.items() if s]
     done: dict[tuple[int, str], int] = {}
@@ -126,10 +129,9 @@ def _progress_chunk(users: list[Any], lessons: dict[str, list[str]]) -> Iterator
         yield [person.name, person.email, enrollment.course_slug, count, total,
                (100 * count) // total if total else 0, _cell_time(enrollment.started_at),
                _cell_time(enrollment.last_activity_at), _cell_time(enrollment.completed_at), certs.get(key, "")]
-    db.session.expunge_all()  # enrollments were loaded as objects: keep the identity map small
 
 
-def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
+def attempt_rows(chunk: int = EXPORT_CHUNK) -> Iterator[list[Any]]:
     """One row per quiz attempt, oldest first, read in chunks (keyset on the attempt id)."""
     last_id = 0
     columns = (QuizAttempt.id, User.name, User.email, QuizAttempt.course_slug, QuizAttempt.lesson_slug,
@@ -149,7 +151,7 @@ def attempt_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
                    json.dumps(answers, ensure_ascii=False, sort_keys=True, separators=(",", ":"))]
 
 
-def review_rows(chunk: int = EXPORT_CHUNK * 2) -> Iterator[list[Any]]:
+def review_rows(chunk: int = EXPORT_CHUNK) -> Iterator[list[Any]]:
     """One row per review, oldest first, read in chunks (keyset on the review id); no submitted text or comment."""
     last_id = 0
     reviewer = aliased(User)

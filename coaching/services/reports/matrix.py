@@ -12,9 +12,9 @@ from sqlalchemy.orm import aliased
 from ...content import Course
 from ...extensions import db
 from ...models import CourseEnrollment, LessonProgress, QuizAttempt, User
-from ..coaching import waiting_work
+from ..assignment_views import waiting_work
 from ..paging import MAX_PER_PAGE, Page, clamp_page
-from .common import is_affiliate, person_search
+from .common import person_search
 
 MATRIX_SORTS = ("name", "progress", "activity")
 MATRIX_STATUSES = ("all", "started", "not_started", "completed")
@@ -51,8 +51,11 @@ class MatrixRow:
 
 
 def _matrix_conditions(enrollment: Any, q: str, status: str) -> list[Any]:
-    """The WHERE conditions of the matrix: affiliates, the search text, the status filter."""
-    conditions = [is_affiliate()]
+    """The WHERE conditions of the matrix: affiliates, the search text, the status filter.
+
+    The matrix reads FROM users, so "affiliate" is the role alone (common.is_affiliate also admits the NULL
+    user of an outer join); the role is the first column of the index the name order walks."""
+    conditions = [User.role == "affiliate"]
     if q.strip():
         conditions.append(person_search(q))
     if status == "started":
@@ -89,8 +92,10 @@ def progress_matrix(course_slug: str, lesson_slugs: Sequence[str], *, quiz_slugs
     enrollment = aliased(CourseEnrollment)
     joined = and_(enrollment.user_id == User.id, enrollment.course_slug == course_slug)
     conditions = _matrix_conditions(enrollment, q, status)
-    total = db.session.scalar(select(func.count()).select_from(User).outerjoin(enrollment, joined)
-                              .where(*conditions)) or 0
+    counted = select(func.count()).select_from(User)
+    if status != "all":  # one enrollment per person and course: the join only matters to a status filter
+        counted = counted.outerjoin(enrollment, joined)
+    total = db.session.scalar(counted.where(*conditions)) or 0
     page = clamp_page(page, per_page, total)
     done = (select(func.count()).select_from(LessonProgress)
             .where(LessonProgress.user_id == User.id, LessonProgress.course_slug == course_slug,
@@ -98,7 +103,9 @@ def progress_matrix(course_slug: str, lesson_slugs: Sequence[str], *, quiz_slugs
             .correlate(User).scalar_subquery())
     # Two steps: the ordered page of ids (the count per person is only computed when sorting by it),
     # then the page's rows; so OFFSET never evaluates the subquery for the skipped rows.
-    id_query = select(User.id).outerjoin(enrollment, joined).where(*conditions)
+    id_query = select(User.id).where(*conditions)
+    if status != "all" or sort != "name":  # the other sorts read the last activity
+        id_query = id_query.outerjoin(enrollment, joined)
     done_sort = None
     if sort == "progress":  # a grouped count joined once is cheaper than a subquery per person
         counts = (select(LessonProgress.user_id.label("uid"), func.count().label("n"))

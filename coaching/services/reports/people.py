@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from ...content import Catalog, Course
 from ...extensions import db
 from ...models import AttemptGrant, Certificate, CourseEnrollment, QuizAttempt, User
-from ..paging import MAX_PER_PAGE, Page, clamp_page
+from ..paging import MAX_PER_PAGE, Page, clamp_page, page_of
 from ..progress import statuses_for
 from ..quizzes import graded_text, lesson_of
 from .common import lesson_title, person_search
@@ -74,11 +74,12 @@ class AttemptView:
     answers: list[AnswerView]
 
 
-def attempt_views(cat: Catalog, user_id: int, lang: str = "en", limit: int = 50) -> list[AttemptView]:
-    """A person's latest attempts, each with its answers shown as the question and option texts."""
-    attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user_id)
-                                  .order_by(QuizAttempt.created_at.desc(), QuizAttempt.id.desc()).limit(limit))
-    return [_attempt_view(cat, attempt, lang) for attempt in attempts]
+def attempt_views(cat: Catalog, user_id: int, lang: str = "en", *, page: int = 1, per_page: int = 50) -> Page:
+    """A page of a person's attempts, latest first, each with its answers shown as the question and option texts."""
+    attempts = page_of(select(QuizAttempt).where(QuizAttempt.user_id == user_id)
+                       .order_by(QuizAttempt.created_at.desc(), QuizAttempt.id.desc()), page=page, per_page=per_page)
+    return Page([_attempt_view(cat, attempt, lang) for attempt in attempts.items], attempts.page, attempts.per_page,
+                attempts.total)
 
 
 def _attempt_view(cat: Catalog, attempt: QuizAttempt, lang: str) -> AttemptView:

@@ -1,12 +1,13 @@
 """Question analysis of a quiz: share right, most chosen wrong answers, discrimination, per quiz version."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, not_, or_, select, true
+from sqlalchemy import Text, cast, func, not_, or_, select, true
 
 from ...content import Lesson, LessonText, Question, normalize_text
 from ...extensions import db
@@ -121,28 +122,73 @@ def _version_filter(course_slug: str, lesson_slug: str, text: LessonText) -> lis
 
 
 def _analyse_version(course_slug: str, lesson_slug: str, text: LessonText) -> VersionAnalysis:
-    """Three streamed passes: all attempts, the top 27% by score, the bottom 27% by score."""
+    """Item statistics from attempts grouped in SQL by (score, answers, results): every attempt counts once,
+    whatever the number of attempts, with Python reading each distinct answer sheet once.
+
+    The upper group is the top 27% by score (earlier attempt first on ties), the lower group the bottom 27%
+    (later attempt first on ties). Whole score groups come from the grouped rows; only the score group a
+    boundary cuts through is read again, ordered by attempt id, to take the attempts that fall inside.
+    """
     assert text.quiz is not None
     where = _version_filter(course_slug, lesson_slug, text)
     stats = [QuestionStats(i, q) for i, q in enumerate(text.quiz.questions, start=1)]
+    answers_text, results_text = cast(QuizAttempt.answers, Text), cast(QuizAttempt.results, Text)
+    sheets = select(QuizAttempt.score, answers_text, results_text, func.count()).where(*where).group_by(
+        QuizAttempt.score, answers_text, results_text)
+    by_score: dict[int, list[tuple[dict, int]]] = {}
     count = 0
-    for answers, results in _stream(select(QuizAttempt.answers, QuizAttempt.results).where(*where)):
-        count += 1
+    for score, answers, results, n in _stream(sheets):
+        answers, results = _json(answers), _json(results)
+        count += n
+        by_score.setdefault(score, []).append((results, n))
         for item in stats:
-            _tally(item, answers or {}, results or {})
+            _tally(item, answers, results, n)
     k = upper_lower_size(count)
     if k:
-        upper = select(QuizAttempt.results).where(*where).order_by(QuizAttempt.score.desc(), QuizAttempt.id)
-        lower = select(QuizAttempt.results).where(*where).order_by(QuizAttempt.score, QuizAttempt.id.desc())
-        for (results,) in _stream(upper.limit(k)):
-            for item in stats:
-                item.upper_right += bool((results or {}).get(item.question.id))
-        for (results,) in _stream(lower.limit(k)):
-            for item in stats:
-                item.lower_right += bool((results or {}).get(item.question.id))
+        _group(stats, where, by_score, k, upper=True)
+        _group(stats, where, by_score, k, upper=False)
         for item in stats:
             item.group_size = k
     return VersionAnalysis(text.lang, text.quiz.version, count, k, stats)
+
+
+def _group(stats: list[QuestionStats], where: list[Any], by_score: dict[int, list[tuple[dict, int]]], k: int, *,
+           upper: bool) -> None:
+    """Count the right answers of the upper (or lower) group of k attempts into the questions' statistics."""
+    taken = 0
+    for score in sorted(by_score, reverse=upper):
+        in_score = sum(n for _results, n in by_score[score])
+        if taken + in_score <= k:  # the whole score group is inside
+            for results, n in by_score[score]:
+                _right_in_group(stats, results, n, upper=upper)
+            taken += in_score
+            if taken == k:
+                return
+            continue
+        # The boundary cuts this score group: the earliest (upper) or latest (lower) attempts are inside.
+        order = QuizAttempt.id if upper else QuizAttempt.id.desc()
+        inside = select(QuizAttempt.results).where(*where, QuizAttempt.score == score).order_by(order).limit(
+            k - taken).subquery()
+        results_text = cast(inside.c.results, Text)
+        for results, n in _stream(select(results_text, func.count()).group_by(results_text)):
+            _right_in_group(stats, _json(results), n, upper=upper)
+        return
+
+
+def _right_in_group(stats: list[QuestionStats], results: dict, n: int, *, upper: bool) -> None:
+    """Add n attempts with these results to the upper or lower group's right answers."""
+    for item in stats:
+        if results.get(item.question.id):
+            if upper:
+                item.upper_right += n
+            else:
+                item.lower_right += n
+
+
+def _json(value: str | None) -> dict:
+    """A stored JSON object read back as text (empty for NULL or anything but an object)."""
+    parsed = json.loads(value) if value else None
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _stream(query: Any, chunk: int = 1000) -> Iterator[Any]:
@@ -150,24 +196,24 @@ def _stream(query: Any, chunk: int = 1000) -> Iterator[Any]:
     yield from db.session.execute(query.execution_options(yield_per=chunk))
 
 
-def _tally(item: QuestionStats, answers: dict, results: dict) -> None:
-    """Count one attempt's answer to one question."""
+def _tally(item: QuestionStats, answers: dict, results: dict, n: int = 1) -> None:
+    """Count n attempts with the same answer to one question."""
     qid = item.question.id
     if qid not in results:
         return
-    item.answered += 1
+    item.answered += n
     if results[qid]:
-        item.right += 1
+        item.right += n
         return
     values = answers.get(qid) or []
     if item.question.kind == "text":
         for value in values[:1]:
             key = normalize_text(str(value))[:200]
             if key in item.wrong_texts or len(item.wrong_texts) < MAX_DISTINCT_TEXT_ANSWERS:
-                item.wrong_texts[key] += 1
+                item.wrong_texts[key] += n
         return
     correct = set(item.question.correct_ids)
     valid = {o.id for o in item.question.options}
     for value in values:
         if value in valid and value not in correct:
-            item.wrong_options[value] += 1
+            item.wrong_options[value] += n
