@@ -76,10 +76,11 @@ QUIZ_MD = """
 
    > A concrete, measurable benefit gives the reader a reason to click.
 
-2. Which of these are paid channels? Choose all that apply.
+2. Which of these are paid channels?
    - [x] Search ads
-   - [x] Sponsored newsletter placements
    - [ ] Organic search
+   - [x] Sponsored newsletter placements
+   - [ ] A post on your own blog
 
 3. What does CTR stand for?
    - [=] click-through rate
