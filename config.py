@@ -77,6 +77,9 @@ class Config:
     CONTENT_DIR = _env("CONTENT_DIR", str(BASE_DIR / "content" / "lessons"))
     PAGES_DIR = _env("PAGES_DIR", str(BASE_DIR / "content" / "pages"))
     CONTENT_RELOAD_SECONDS = _env_float("CONTENT_RELOAD_SECONDS", 2.0)
+    # Renderings shared by this server's workers and kept across restarts (coaching/content/render_cache.py):
+    # a file path, "off", or unset for instance/render-cache.sqlite3.
+    RENDER_CACHE_FILE = _env("RENDER_CACHE_FILE")
     # Managers write lessons in the browser ("on"/"off"). Off by default in production: there the content
     # folder must live outside the release on every server first (docs/deployment.md, "Where the truth lives").
     CONTENT_EDITING = _env("CONTENT_EDITING", "off" if PRODUCTION else "on")

@@ -31,9 +31,9 @@ timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5  # nginx keeps upstream connections open
 
-# Worker recycling is off: a new worker parses the whole catalog before it serves (about 10 s of CPU for 1,000
-# lessons, see docs/performance.md), so recycling every few thousand requests would take workers away under load.
-# Set GUNICORN_MAX_REQUESTS (e.g. 100000) only if memory is seen to grow.
+# Worker recycling is off by default: nothing is known to grow. A new worker reads the catalog before it serves
+# (post_worker_init below: about half a second for 1,000 lessons from the shared render cache, see
+# docs/performance.md), so GUNICORN_MAX_REQUESTS (e.g. 100000) costs little if memory is ever seen to grow.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 
@@ -109,3 +109,15 @@ def on_starting(server: object) -> None:
     done = subprocess.run([sys.executable, "-c", check], cwd=folder, check=False)
     if done.returncode != 0:
         sys.exit(1)
+
+
+def post_worker_init(worker: object) -> None:
+    """Read the lesson catalog before this worker takes its first request, so nobody waits for it.
+
+    The renderings come from the server's shared render cache (instance/render-cache.sqlite3), so a new worker
+    or a restart reads 1,000 lessons in about half a second; only the very first start renders them all.
+    """
+    app = getattr(worker, "wsgi", None)
+    store = getattr(app, "extensions", {}).get("coaching.content")
+    if store is not None:
+        store.catalog  # noqa: B018  (the property reads the catalog)

@@ -138,12 +138,14 @@ def _load_user(user_id: str) -> Any:
 def _configure_content(app: Flask) -> None:
     """One content store per process; it reloads the Markdown tree when the files change. With browser
     editing on, every check first writes newer published revisions from the database into the folder."""
-    from .content import ContentStore
+    from .content import ContentStore, Renderer, shared_renderer
     from .services.publishing import hook_for
 
     root = Path(app.config["CONTENT_DIR"])
+    setting = app.config.get("RENDER_CACHE_FILE") or str(Path(app.instance_path) / "render-cache.sqlite3")
     app.extensions["coaching.content"] = ContentStore(
         root, reload_seconds=app.config["CONTENT_RELOAD_SECONDS"],
+        renderer=Renderer() if setting == "off" else shared_renderer(setting),
         before_check=hook_for(app, root) if app.config["CONTENT_EDITING"] else None,
     )
 

@@ -19,7 +19,7 @@ from .catalog import (
 from .check import CheckReport, check_path
 from .grading import Grade, QuestionResult, grade, option_order, order_seed
 from .loader import load_catalog
-from .markdown import Renderer, render
+from .markdown import Renderer, render, shared_renderer
 from .normalize import grade_normalize, id_normalize
 from .numbers import Number, NumberKey, parse_number
 from .search import SearchHit
@@ -33,4 +33,5 @@ __all__ = [
     "CourseText", "FileStatus", "Grade", "Lesson", "LessonText", "Number", "NumberKey", "Option", "Question",
     "QuestionResult", "Quiz", "Renderer", "SearchHit", "TocItem", "check_path", "grade", "grade_normalize",
     "id_normalize", "load_catalog", "normalize_text", "option_order", "order_seed", "parse_number", "render",
+    "shared_renderer",
 ]

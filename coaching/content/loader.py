@@ -88,6 +88,7 @@ def load_catalog(content_dir: Path, *, asset_base: str = DEFAULT_ASSET_BASE, pre
             orders.append((course, shown(path / "course.md"), loader.order_line))
         errors.extend(loader.folder_errors)
         files.extend(loader.statuses())
+    renderer.flush()  # new renderings to the shared file, one transaction per load
     errors.extend(e for f in files for e in f.errors)
     errors.extend(_duplicate_orders(orders))
     courses.sort(key=lambda c: (c.order, c.slug))

@@ -6,7 +6,8 @@ not sanitize anything by itself. Images from other hosts are dropped unless the
 course allows them; links to other hosts get `rel="noopener noreferrer"`.
 
 A `Renderer` owns the cache of renderings and the per-thread Markdown instances;
-the content store makes one and hands it to every load, so nothing outlives it.
+the content store makes one and hands it to every load. Given a `RenderCache`, it also
+keeps renderings in a file that the server's other processes share (render_cache.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import markdown as mdlib
@@ -27,6 +30,7 @@ from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 
 from .catalog import TocItem
+from .render_cache import RenderCache, code_fingerprint
 
 EXTENSIONS = ["tables", "fenced_code", "codehilite", "footnotes", "admonition", "toc", "sane_lists"]
 EXTENSION_CONFIGS = {
@@ -238,9 +242,15 @@ class Renderer:
     because building one (loading every extension) costs more than converting a short quiz text.
     """
 
-    def __init__(self, cache_size: int = CACHE_SIZE):
+    def __init__(self, cache_size: int = CACHE_SIZE, disk: RenderCache | None = None):
         self._local = threading.local()
         self._cached = functools.lru_cache(maxsize=cache_size)(self._render)
+        self.disk = disk  # renderings shared with the server's other processes and kept across restarts
+
+    def flush(self) -> None:
+        """Store the new renderings in the shared file (the loader calls this after each load)."""
+        if self.disk is not None:
+            self.disk.flush()
 
     def document(self, text: str, *, asset_base: str, external_images: bool = False) -> Rendered:
         """Render a Markdown document."""
@@ -251,9 +261,16 @@ class Renderer:
         return self._cached(text, asset_base, True, external_images)
 
     def _render(self, text: str, asset_base: str, inline: bool, external_images: bool) -> Rendered:
-        """Render without the cache, on this thread's Markdown instance."""
+        """Render on this thread's Markdown instance, unless the shared file has this rendering."""
+        disk = self.disk
+        key = disk.key(text, asset_base, str(int(inline)), str(int(external_images))) if disk else ""
+        if disk is not None and (stored := _decode(disk.get(key))) is not None:
+            return stored
         md, safety = self._converter(asset_base, external_images)
-        return convert(md, safety, text, inline)
+        rendered = convert(md, safety, text, inline)
+        if disk is not None:
+            disk.put(key, _encode(rendered))
+        return rendered
 
     def _converter(self, asset_base: str, external_images: bool) -> tuple[mdlib.Markdown, _Safety]:
         """This thread's reusable Markdown instance for an asset base, reset for a new document."""
@@ -292,6 +309,30 @@ class RenderContext:
     def inline(self, text: str) -> Rendered:
         """Render a question or option text of this course."""
         return self.renderer.inline(text, asset_base=self.asset_base, external_images=self.external_images)
+
+
+def shared_renderer(path: Path | str) -> Renderer:
+    """A Renderer that also keeps its renderings in the file at `path`, shared by the server's processes and
+    kept across restarts; entries are keyed by this module's source among others (render_cache.py)."""
+    return Renderer(disk=RenderCache(path, code_fingerprint(Path(__file__))))
+
+
+def _encode(rendered: Rendered) -> dict[str, Any]:
+    """A rendering as JSON for the shared file."""
+    return {"html": rendered.html, "toc": [[t.level, t.anchor, t.title] for t in rendered.toc],
+            "images": list(rendered.images), "external": list(rendered.external_images), "words": rendered.words}
+
+
+def _decode(value: Any) -> Rendered | None:
+    """A rendering read back from the shared file; None for anything not in the expected shape."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        toc = tuple(TocItem(int(level), str(anchor), str(title)) for level, anchor, title in value["toc"])
+        return Rendered(str(value["html"]), toc, tuple(map(str, value["images"])),
+                        tuple(map(str, value["external"])), int(value["words"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def render(text: str, *, asset_base: str, renderer: Renderer | None = None) -> tuple[str, tuple[TocItem, ...]]:

@@ -42,6 +42,7 @@ def tree_fingerprint(root: Path) -> str:
 class ContentStore:
     """Serve the current Catalog; look for changes at most every `reload_seconds`.
 
+    The catalog is read at the first use (gunicorn.conf.py asks for it before a worker takes requests).
     Each gunicorn worker holds its own store; the check is a cheap walk of the tree,
     and a reload passes the current catalog as `previous` so broken edits keep the old text.
     The store owns the Renderer (and so the cache of renderings) that every reload shares: a reload
@@ -63,13 +64,29 @@ class ContentStore:
         self.check_error: Exception | None = None
         self._lock = threading.Lock()
         self._checked = float("-inf")  # the first use checks (and runs before_check) at once
-        self._tree = tree_fingerprint(self.content_dir)
-        self._catalog = load_catalog(self.content_dir, asset_base=asset_base, renderer=self.renderer)
-        self.loads = 1
+        self._tree = ""
+        self._catalog: Catalog | None = None  # read at the first use: a CLI command that needs no lesson reads none
+        self.loads = 0
+
+    @property
+    def loaded(self) -> bool:
+        """True once the catalog has been read."""
+        return self._catalog is not None
+
+    def _first_load(self) -> Catalog:
+        """Read the catalog for the first time (every thread that comes meanwhile waits for it)."""
+        with self._lock:
+            if self._catalog is None:
+                self._tree = tree_fingerprint(self.content_dir)
+                self._catalog = load_catalog(self.content_dir, asset_base=self.asset_base, renderer=self.renderer)
+                self.loads = 1
+            return self._catalog
 
     @property
     def catalog(self) -> Catalog:
         """Return the current catalog, reloading first when the files changed."""
+        if self._catalog is None:
+            self._first_load()
         # Only one thread checks; the others serve the current catalog instead of waiting.
         if time.monotonic() - self._checked >= self.reload_seconds and self._lock.acquire(blocking=False):
             try:
@@ -80,6 +97,8 @@ class ContentStore:
 
     def reload(self, force: bool = True) -> Catalog:
         """Reload now when forced or when the tree changed; return the current catalog."""
+        if self._catalog is None:
+            self._first_load()
         with self._lock:
             return self._check(force)
 
@@ -98,4 +117,5 @@ class ContentStore:
                                          previous=self._catalog, renderer=self.renderer)
             self._tree = tree
             self.loads += 1
+        assert self._catalog is not None
         return self._catalog
