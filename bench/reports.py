@@ -1,11 +1,14 @@
 """Manager pages at scale: the progress matrix, the overview, the question analysis, the affiliates list and the
 review queue, timed in-process (the services, with their statements) and as whole pages (the test client).
 
-    python -m bench.reports URL CONTENT_DIR [--seed] [--affiliates 10000] [--attempts 1000000] [--explain]
+    python -m bench.generate catalog DIR
+    DATABASE_URL=URL .venv/bin/flask db upgrade
+    python -m bench.generate data URL DIR --affiliates 10000 --attempts 1000000
+    python -m bench.reports URL DIR [--verbose] [--explain]
 
 `make bench` calls `measure()` on the database it seeded; on its own this module times an existing database
-(seeded with `python -m bench.generate data`, or here with --seed on a fresh one) and, with --explain on
-PostgreSQL, prints EXPLAIN (ANALYZE, BUFFERS) of the main queries (docs/performance.md keeps a copy).
+(seeded as above) and, with --explain on PostgreSQL, prints EXPLAIN (ANALYZE, BUFFERS) of the main queries
+(docs/performance.md keeps a copy).
 """
 from __future__ import annotations
 
