@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config, ConfigError
 
+from . import sqlitedb
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import BADGE_LABELS, select_language
 from .inputs import install_input_guard
@@ -100,29 +100,7 @@ def _configure_extensions(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-
-
-def _configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
-    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for requests that write (SECURITY.md)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # A write transaction takes the write lock up front, so a read-then-write cannot fail with
-        # "database is locked" halfway (SQLite cannot upgrade a read snapshot once another writer went).
-        immediate = connection.get_execution_options().get("sqlite_immediate")
-        # Straight to the driver: this runs at the start of every request's transaction.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            sqlitedb.configure(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def _load_user(user_id: str) -> Any:
