@@ -91,8 +91,9 @@ def _activity_statements(dialect: str) -> tuple[Any, Any]:
     enroll = enroll.on_conflict_do_update(
         index_elements=["user_id", "course_slug"], set_={"last_activity_at": enroll.excluded.last_activity_at},
         where=table.c.last_activity_at < enroll.excluded.last_activity_at)
-    seen = update(User).where(User.id == bindparam("uid"), or_(
-        User.last_seen_at.is_(None), User.last_seen_at < bindparam("seen_before"))).values(
+    users = User.__table__  # the table, not the class: no ORM bulk-update bookkeeping on every submission
+    seen = update(users).where(users.c.id == bindparam("uid"), or_(
+        users.c.last_seen_at.is_(None), users.c.last_seen_at < bindparam("seen_before"))).values(
         last_seen_at=bindparam("now"))
     return enroll, seen
 

@@ -144,3 +144,37 @@ def test_reset_lesson_forgets_the_completion_but_keeps_the_attempts(ctx):
     db.session.commit()
     assert "headlines" not in progress.completed_slugs(ctx.user.id, "demo")
     assert count(QuizAttempt) == 1
+
+
+def statements_of(call: Any) -> list[str]:
+    """The SQL statements `call` sends."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_the_person_is_locked_only_where_attempts_are_counted(ctx):
+    """PostgreSQL: a quiz with max_attempts locks the person's row (count left, then insert, one at a time); a
+    quiz without a limit takes no row lock (the unique submission id alone keeps it exactly once)."""
+    import dataclasses
+
+    limited = statements_of(lambda: submit(ctx, answers(ctx.text, right=False), "form-limited-abcdef"))
+    unlimited_text = dataclasses.replace(ctx.text, quiz=dataclasses.replace(ctx.text.quiz, max_attempts=None))
+    unlimited = statements_of(lambda: (quizzes.submit_quiz(ctx.user, ctx.course, ctx.lesson, unlimited_text,
+                                                           answers(ctx.text, right=True), "form-free-abcdef",
+                                                           "en"), db.session.commit()))
+    postgres = db.engine.dialect.name == "postgresql"
+    assert any("FOR UPDATE" in s for s in limited) == postgres
+    assert not any("FOR UPDATE" in s for s in unlimited)
+    assert not any("attempt_grants" in s for s in unlimited)  # nothing left to count without a limit
+    assert count(QuizAttempt) == 2
