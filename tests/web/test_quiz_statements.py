@@ -12,7 +12,8 @@ from sqlalchemy import event
 from coaching.extensions import db
 from tests.web.helpers import answers, complete_welcome, read_quiz, submit
 
-FAILED_MOST = 6  # replay check, standing, the attempt, the enrollment's activity, last seen; a margin of one
+FAILED_MOST = 6  # replay check, the attempt, the enrollment's activity, last seen; with a limit (the demo quiz
+#                  has max_attempts) the standing, and on PostgreSQL the person's row lock
 PASSED_MOST = 10  # and the lesson's progress, the course-complete count, the figures for the next page
 
 
