@@ -39,10 +39,12 @@ class CourseStatus:
 
 
 # Built once (every lesson and course page asks them; building an expression cost more than running it).
-_COMPLETED = select(LessonProgress.lesson_slug).where(
-    LessonProgress.user_id == bindparam("user_id"), LessonProgress.course_slug == bindparam("course_slug"))
-_ENROLLMENT = select(CourseEnrollment.started_at, CourseEnrollment.last_activity_at).where(
-    CourseEnrollment.user_id == bindparam("user_id"), CourseEnrollment.course_slug == bindparam("course_slug"))
+# Core table columns: ORM attributes would add the ORM's compile and result work to every page view.
+_P, _E = LessonProgress.__table__.c, CourseEnrollment.__table__.c
+_COMPLETED = select(_P.lesson_slug).where(
+    _P.user_id == bindparam("user_id"), _P.course_slug == bindparam("course_slug"))
+_ENROLLMENT = select(_E.started_at, _E.last_activity_at).where(
+    _E.user_id == bindparam("user_id"), _E.course_slug == bindparam("course_slug"))
 
 
 def completed_slugs(user_id: int, course_slug: str) -> set[str]:

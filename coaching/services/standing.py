@@ -30,23 +30,26 @@ class QuizStanding:
 
 
 def _this_quiz(model: Any) -> tuple[Any, ...]:
-    """WHERE: one person's rows of one lesson's quiz (values bound at execution)."""
+    """WHERE: one person's rows of one lesson's quiz (values bound at execution); `model` is a table's columns."""
     return (model.user_id == bindparam("user_id"), model.course_slug == bindparam("course_slug"),
             model.lesson_slug == bindparam("lesson_slug"))
 
 
 # Built once: the pages that show a quiz ask this on every view, and building the expression cost more than
 # running it. `limit` is max_attempts, or NO_LIMIT when there is none (then nothing lies before the limit).
+# Core table columns, not the ORM classes: a select of ORM attributes goes through the ORM's compile and
+# result machinery, which cost more than the query on these hot paths.
 NO_LIMIT = 2**31 - 1
-_BEFORE_LIMIT = select(func.max(QuizAttempt.id)).where(
-    *_this_quiz(QuizAttempt), or_(QuizAttempt.attempt_limit == 0,
-                                  QuizAttempt.attempt_limit > bindparam("limit", type_=Integer))).scalar_subquery()
-_GRANTS = select(func.count()).select_from(AttemptGrant).where(*_this_quiz(AttemptGrant)).scalar_subquery()
+_A = QuizAttempt.__table__.c
+_BEFORE_LIMIT = select(func.max(_A.id)).where(
+    *_this_quiz(_A), or_(_A.attempt_limit == 0, _A.attempt_limit > bindparam("limit", type_=Integer))).scalar_subquery()
+_GRANTS = select(func.count()).select_from(AttemptGrant.__table__).where(
+    *_this_quiz(AttemptGrant.__table__.c)).scalar_subquery()
 _STANDING = select(
-    func.count(case((QuizAttempt.id > func.coalesce(_BEFORE_LIMIT, 0), QuizAttempt.id))),
-    func.max(case((QuizAttempt.passed, 1), else_=0)), func.max(case((QuizAttempt.passed, QuizAttempt.percent))),
-    func.max(QuizAttempt.percent), _GRANTS,
-).where(*_this_quiz(QuizAttempt))
+    func.count(case((_A.id > func.coalesce(_BEFORE_LIMIT, 0), _A.id))),
+    func.max(case((_A.passed, 1), else_=0)), func.max(case((_A.passed, _A.percent))),
+    func.max(_A.percent), _GRANTS,
+).where(*_this_quiz(_A))
 
 
 def quiz_standing(user_id: int, course_slug: str, lesson_slug: str, max_attempts: int | None) -> QuizStanding:
