@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ from bench import pdf as pdf_bench
 from bench.generate import seed_data, write_catalog
 from bench.grading import grading_microseconds
 from bench.pg import postgres
+from bench.timing import median_ms
 from tests.scale.helpers import REPO, Browser, Server, create_users, hidden_value, quiz_answers
 
 LESSON = "/courses/course-02/lesson-010"
@@ -86,16 +86,6 @@ def catalog_load(content: Path, cache: Path) -> dict[str, float]:
         figures.append(json.loads(done.stdout))
     cold, warm = figures
     return {**cold, "warm seconds": warm["seconds"], "warm mb": warm["mb"]}
-
-
-def median_ms(call: Callable[[], Any], times: int) -> float:
-    """Median wall time of `times` calls, in ms."""
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 class Stack:

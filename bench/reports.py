@@ -25,6 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bench.timing import median_ms
+
 COURSE = "course-01"
 LESSON = "lesson-002"
 MANAGER_EMAIL = "bench-manager@example.com"
@@ -68,17 +70,6 @@ def statements(engine: sa.Engine) -> Iterator[Statements]:
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
-
-
-def median_ms(call: Callable[[], Any], times: int) -> float:
-    """Median wall time of `times` calls, in ms (after one warm-up call)."""
-    call()
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def bench_app(url: str, content: Path, root: Path) -> Any:
@@ -138,7 +129,7 @@ def measure_pages(app: Any, times: int = 7) -> dict[str, tuple[float, int, float
         def load(path: str = path) -> None:
             answer = client.get(path)
             assert answer.status_code == 200, (path, answer.status_code)
-        figures[figure] = (median_ms(load, times),)
+        figures[figure] = (median_ms(load, times, warm_up=True),)
         with statements(engine) as seen:
             load()
         figures[figure] += (seen.count, seen.ms)
@@ -203,7 +194,7 @@ def measure_services(app: Any, times: int = 7) -> dict[str, tuple[float, int]]:
     figures = {}
     with app.app_context():
         for figure, call in service_calls(manager_id).items():
-            ms = median_ms(call, times)
+            ms = median_ms(call, times, warm_up=True)
             with statements(db.engine) as seen:
                 call()
             figures[figure] = (ms, seen.count)

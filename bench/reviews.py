@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import queue as queues
 import random
-import statistics
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bench import load
+from bench.timing import median_ms
 from tests.scale.helpers import Browser, create_users, hidden_value
 
 COURSE = "course-review"
@@ -127,16 +127,6 @@ def seed(url: str, catalog: Any, *, waiting: int = 2000, reviewed: int = 20_000)
     return {"waiting submissions": len(rows), "reviewed submissions": len(done)}
 
 
-def _median_ms(call: Any, times: int) -> float:
-    """Median wall time of `times` calls, in ms."""
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def queue_in_process(stack: Any) -> float:
     """coaching.services.review_queue.queue (count + first page of 50), median ms."""
     from coaching.extensions import db
@@ -149,7 +139,7 @@ def queue_in_process(stack: Any) -> float:
         manager = db.session.get(User, stack.manager["id"])
         page = review_queue.queue(manager)
         assert page.total >= 2000, page.total
-        figure = _median_ms(lambda: review_queue.queue(manager, page=20), 20)
+        figure = median_ms(lambda: review_queue.queue(manager, page=20), 20)
     _dispose(app)
     return figure
 
@@ -166,10 +156,10 @@ def measure(stack: Any, args: Any, figures: dict[str, Any]) -> None:
     first = browser.get(QUEUE)
     assert first.status == 200, first.status
     assert "2000 submissions waiting" in first.body, "the queue does not show the seeded submissions"
-    figures["queue ms"] = _median_ms(lambda: browser.get(QUEUE), 15)
-    figures["queue deep ms"] = _median_ms(lambda: browser.get(f"{QUEUE}?page=30"), 15)
+    figures["queue ms"] = median_ms(lambda: browser.get(QUEUE), 15)
+    figures["queue deep ms"] = median_ms(lambda: browser.get(f"{QUEUE}?page=30"), 15)
     figures["queue function ms"] = queue_in_process(stack)
-    figures["review page ms"] = _median_ms(lambda: browser.get(_first_review(first.body)), 15)
+    figures["review page ms"] = median_ms(lambda: browser.get(_first_review(first.body)), 15)
     _drafts(stack, args, figures)
     _submissions(stack, args, figures, learners)
 
