@@ -1,4 +1,5 @@
-"""What the database saw: the bound parameters that break the input rule, and a fingerprint of every table.
+"""What the database saw: the statements sent, the bound parameters that break the input rule, and a fingerprint
+of every table.
 
 Shared by the input-rule tests and the fuzz suite (tests/fuzz/).
 """
@@ -32,20 +33,35 @@ def _refused_strings(value: Any) -> Iterator[str]:
 
 
 @contextmanager
-def refused_parameters(app: Any) -> Iterator[list[tuple[str, str]]]:
-    """Collect (statement, value) for each statement sent with a parameter the input rule refuses."""
-    seen: list[tuple[str, str]] = []
-
+def watching(app: Any, listener: Any) -> Iterator[None]:
+    """Call `listener(statement, parameters)` for every statement the app's engine sends inside the block."""
     def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        seen.extend((statement[:120], value[:80]) for value in _refused_strings(parameters))
+        listener(statement, parameters)
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", before)
     try:
-        yield seen
+        yield
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def refused_parameters(app: Any) -> Iterator[list[tuple[str, str]]]:
+    """Collect (statement, value) for each statement sent with a parameter the input rule refuses."""
+    seen: list[tuple[str, str]] = []
+    with watching(app, lambda statement, parameters: seen.extend(
+            (statement[:120], value[:80]) for value in _refused_strings(parameters))):
+        yield seen
+
+
+@contextmanager
+def statements_sent(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement sent inside the block (BEGIN/COMMIT that the driver sends itself are not counted)."""
+    seen: list[str] = []
+    with watching(app, lambda statement, _parameters: seen.append(statement)):
+        yield seen
 
 
 def fingerprint(app: Any) -> dict[str, Any]:

@@ -2,13 +2,9 @@
 row, per person or per lesson."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
-from coaching.extensions import db
+from tests.dbwatch import statements_sent
 
 from .conftest import answers
 
@@ -17,28 +13,11 @@ PAGES = ["/manage/", "/manage/courses/demo", "/manage/courses/demo?sort=progress
          "/manage/affiliates", "/manage/reviews"]
 
 
-@contextmanager
-def counted(app: Any) -> Iterator[list[str]]:
-    """The statements sent inside the block."""
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def statements(app: Any, client: Any) -> dict[str, int]:
     """Statements per page load."""
     counts = {}
     for path in PAGES:
-        with counted(app) as seen:
+        with statements_sent(app) as seen:
             assert client.get(path).status_code == 200, path
         counts[path] = len(seen)
     return counts

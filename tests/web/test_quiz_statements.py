@@ -3,13 +3,9 @@ there are (no query per question, per lesson or per earlier attempt); certificat
 complete the course."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
-from coaching.extensions import db
+from tests.dbwatch import statements_sent
 from tests.web.helpers import answers, complete_welcome, read_quiz, submit
 
 FAILED_MOST = 6  # replay check, the attempt, the enrollment's activity, last seen; with a limit (the demo quiz
@@ -17,22 +13,9 @@ FAILED_MOST = 6  # replay check, the attempt, the enrollment's activity, last se
 PASSED_MOST = 10  # and the lesson's progress, the course-complete count, the figures for the next page
 
 
-@contextmanager
-def counted(app: Any) -> Iterator[list[str]]:
-    """The SQL statements sent inside the block (BEGIN/COMMIT that the driver sends itself are not counted)."""
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "content_revisions" not in statement:  # the publisher's check: every CONTENT_RELOAD_SECONDS, 0 here
-            seen.append(" ".join(statement.split())[:90])
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+def submission_statements(seen: list[str]) -> list[str]:
+    """The statements of a request, short, without the publisher's check (every CONTENT_RELOAD_SECONDS, 0 here)."""
+    return [" ".join(statement.split())[:90] for statement in seen if "content_revisions" not in statement]
 
 
 def post_quiz(app: Any, client: Any, *, right: bool, text: str = "") -> list[str]:
@@ -42,10 +25,10 @@ def post_quiz(app: Any, client: Any, *, right: bool, text: str = "") -> list[str
     data = answers(form, right=right)
     if text:
         data.update({question: text for question, kind in form.kinds.items() if kind == "text"})
-    with counted(app) as seen:
+    with statements_sent(app) as seen:
         response = submit(client, data, form)
     assert response.status_code == 303, response.status_code
-    return seen
+    return submission_statements(seen)
 
 
 def test_a_failed_submission_sends_a_handful_of_statements(app: Any, client: Any, logged_in: Any) -> None:
