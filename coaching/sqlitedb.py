@@ -142,44 +142,24 @@ def configure(engine: Any, busy_timeout_ms: int) -> None:
 
     # COMMIT and ROLLBACK are sent here, before SQLAlchemy asks the driver (which then finds no transaction
     # open and does nothing), so that the turn is handed on after the database lock is free, not before.
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Any) -> None:
+    def end(connection: Any, verb: str) -> None:
         info = connection.connection.info
         if not info.get(HELD):
             return
         try:
             driver = connection.connection.driver_connection
             if driver.in_transaction:
-                driver.execute("COMMIT")
+                driver.execute(verb)
         finally:
             release(info)
 
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Any) -> None:
-        info = connection.connection.info
-        if not info.get(HELD):
-            return
-        try:
-            driver = connection.connection.driver_connection
-            if driver.in_transaction:
-                driver.execute("ROLLBACK")
-        finally:
-            release(info)
+    event.listen(engine, "commit", lambda connection: end(connection, "COMMIT"))
+    event.listen(engine, "rollback", lambda connection: end(connection, "ROLLBACK"))
 
     # A connection closed, invalidated or returned with its turn still held (an error between BEGIN and the end
     # of the transaction) gives it back, so the queue never stalls.
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    def give_back(_dbapi_connection: Any, record: Any, _detail: Any = None) -> None:
         release(record.info)
 
-    @event.listens_for(engine, "reset")
-    def _on_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
-        release(record.info)
-
-    @event.listens_for(engine, "close")
-    def _on_close(_dbapi_connection: Any, record: Any) -> None:
-        release(record.info)
-
-    @event.listens_for(engine, "invalidate")
-    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
-        release(record.info)
+    for name in ("checkin", "reset", "close", "invalidate"):  # reset and invalidate pass a third argument
+        event.listen(engine, name, give_back)
