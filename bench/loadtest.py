@@ -432,11 +432,14 @@ def check_writes(url: str, run_id: str, acks: list[str]) -> dict[str, int]:
                             {"p": run_id + "-%"}).all()
     engine.dispose()
     stored = {row[0]: row[1] for row in rows}
-    pairs = [ack.split("=", 1) for ack in acks]
+    pairs = [ack.split("=", 1) for ack in acks if "=" in ack and ack.split("=", 1)[1].isdigit()]
+    unreadable = [ack for ack in acks if not ("=" in ack and ack.split("=", 1)[1].isdigit())]
+    if unreadable:  # the script's record of an accepted submission came back damaged: say so, count it
+        sys.stderr.write(f"{len(unreadable)} unreadable acknowledgements, e.g. {unreadable[:5]!r}\n")
     acked_ids = [int(attempt) for _sid, attempt in pairs]
     lost = sum(1 for sid, attempt in pairs if stored.get(int(attempt)) != sid)
     doubled = (len(rows) - len(set(stored.values()))) + (len(acked_ids) - len(set(acked_ids)))
-    return {"accepted": len(pairs), "stored": len(rows), "lost": lost, "doubled": doubled,
+    return {"accepted": len(pairs), "stored": len(rows), "lost": lost + len(unreadable), "doubled": doubled,
             "in flight": len(set(stored.values()) - {sid for sid, _ in pairs})}
 
 
