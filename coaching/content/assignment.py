@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .fences import lines_in_code
+
 SUBMISSION_KINDS = ("text", "text+link")
 DEFAULT_MAX_LENGTH = 5000
 MAX_CRITERION_LENGTH = 300
@@ -38,7 +40,6 @@ _HEADING = re.compile(r"^ {0,3}##[ \t]+assignment[ \t]*#*[ \t]*$", re.IGNORECASE
 _H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
 _CRITERIA = re.compile(r"^ {0,3}###[ \t]+(?:criteria|kriterien)[ \t]*:?[ \t]*#*[ \t]*$", re.IGNORECASE)
 _BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,29 +92,12 @@ class ReadAssignment:
     images: tuple[str, ...] = field(default=())
 
 
-def _outside_code(lines: Sequence[str]):
-    """Yield (index, inside a fenced code block) for each line."""
-    fence = None
-    for i, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-            yield i, True
-        elif fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
-                    and not line.strip()[len(m.group(1)):].strip():
-                fence = None
-            yield i, True
-        else:
-            yield i, False
-
-
 def split_assignment(body: str, body_line: int) -> AssignmentSection:
     """Cut the `## Assignment` section (up to the next level-2 heading) out of a lesson body."""
     lines = body.split("\n")
     start = end = None
     issues: list[Issue] = []
-    for i, in_code in _outside_code(lines):
+    for i, in_code in lines_in_code(lines):
         if in_code:
             continue
         if start is None and _HEADING.match(lines[i]):
@@ -150,7 +134,7 @@ def _read_lines(lines: Sequence[str], heading_line: int) -> tuple[list[str], lis
     criteria: list[tuple[str, int]] | None = None
     criteria_line = 0
     issues: list[Issue] = []
-    code = dict(_outside_code(lines))
+    code = dict(lines_in_code(lines))
     for offset, line in enumerate(lines):
         number = heading_line + 1 + offset
         if criteria is None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .catalog import SHOW_ANSWERS, Option, Question, Quiz
+from .fences import lines_in_code
 from .markdown import RenderContext
 from .normalize import grade_normalize, id_normalize
 from .numbers import NumberKey, agree, read_key
@@ -17,7 +18,6 @@ normalize_text = id_normalize  # the old name, still used by callers for ids and
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+quiz[ \t]*#*[ \t]*$", re.IGNORECASE)
 _H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _QUESTION = re.compile(r"^ {0,3}(\d{1,4})[.)](?:[ \t]+(.*))?$")
 _OPTION = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX=])\](?:[ \t]+(.*))?$")
 _BULLET = re.compile(r"^[ \t]*[-*+][ \t]")
@@ -39,7 +39,7 @@ def split_quiz(body: str, body_line: int) -> Section:
     lines = body.split("\n")
     start = end = None
     issues: list[Issue] = []
-    for i, in_code in _outside_code(lines):
+    for i, in_code in lines_in_code(lines):
         if in_code:
             continue
         if start is None and _HEADING.match(lines[i]):
@@ -54,23 +54,6 @@ def split_quiz(body: str, body_line: int) -> Section:
     end = len(lines) if end is None else end
     prose = "\n".join(lines[:start] + lines[end:])
     return Section(prose, tuple(lines[start + 1:end]), body_line + start, tuple(issues))
-
-
-def _outside_code(lines: list[str]):
-    """Yield (index, inside a fenced code block) for each line."""
-    fence = None
-    for i, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-            yield i, True
-        elif fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
-                    and not line.strip()[len(m.group(1)):].strip():
-                fence = None
-            yield i, True
-        else:
-            yield i, False
 
 
 @dataclass
