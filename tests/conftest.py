@@ -51,6 +51,21 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(f"SKIPPED (tool missing): {reason}")
 
 
+@pytest.fixture
+def redis_url() -> str:
+    """TEST_REDIS_URL of a reachable Redis (CI starts one); skipped loudly elsewhere when missing."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        skip_or_fail("TEST_REDIS_URL is not set (no Redis server)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        skip_or_fail(f"Redis at {url} does not answer: {error}")
+    return url
+
+
 def require_module(name: str) -> Any:
     """Import a test tool: missing outside CI skips the module loudly (pytest.importorskip); in CI it fails."""
     if IN_CI:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Auth, skip_or_fail
+from tests.conftest import Auth
 from tests.scale.helpers import free_port
 
 
@@ -60,21 +60,6 @@ def test_healthz_reports_redis_down_as_degraded(redis_down_app: Any) -> None:
     assert response.status_code == 200
     assert response.json["redis"] == "unavailable" and response.json["status"] == "degraded"
     assert response.json["database"] == "ok" and response.json["signing_key"] == "ok"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """TEST_REDIS_URL of a reachable Redis (CI starts one); skipped loudly elsewhere when missing."""
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        skip_or_fail("TEST_REDIS_URL is not set (no Redis server)")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as error:
-        skip_or_fail(f"Redis at {url} does not answer: {error}")
-    return url
 
 
 @pytest.mark.redis

@@ -11,28 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
 from tests.scale.helpers import REPO, new_email
 
 PROBE = Path(__file__).with_name("login_probe.py")
 MAIL_PROBE = Path(__file__).with_name("mail_probe.py")
 LIMIT = 5
 MAIL_LIMIT = 3
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """TEST_REDIS_URL of a reachable Redis (CI starts one); skipped loudly elsewhere when missing."""
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        skip_or_fail("TEST_REDIS_URL is not set (no Redis server)")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as error:
-        skip_or_fail(f"Redis at {url} does not answer: {error}")
-    return url
 
 
 def probe(script: Path, tmp_path: Path, name: str, storage: str, email: str, count: int, ip: str) -> list[int]:
