@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,10 @@ def server_database(root: Path) -> str:
     return f"sqlite:///{root / 'scale.db'}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[Server]:
-    """gunicorn with 2 workers x 4 threads on a migrated database; stopped after the module."""
-    root = tmp_path_factory.mktemp("gunicorn")
-    live = Server(root=root, database_url=server_database(root), workers=2, threads=4)
+@contextmanager
+def live_server(root: Path, signing_key_file: Path, **extra_env: str) -> Iterator[Server]:
+    """gunicorn (2 workers x 4 threads) on a migrated database in `root`; stopped when the block ends."""
+    live = Server(root=root, database_url=server_database(root), workers=2, threads=4, extra_env=extra_env)
     live.prepare(signing_key_file)
     live.start()
     _LIVE.append(live)
@@ -46,6 +46,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> 
     finally:
         _LIVE.remove(live)
         live.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[Server]:
+    """gunicorn with 2 workers x 4 threads on a migrated database; stopped after the module."""
+    with live_server(tmp_path_factory.mktemp("gunicorn"), signing_key_file) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

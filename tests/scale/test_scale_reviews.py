@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import FIXTURES
-from tests.scale.conftest import _LIVE, server_database
-from tests.scale.helpers import Browser, Server, app_for, create_users, hidden_value
+from tests.scale.conftest import live_server
+from tests.scale.helpers import Browser, Server, create_users, hidden_value
 from tests.scale.test_scale_writes import assert_server_healthy, in_parallel, signed_in
 
 pytestmark = pytest.mark.slow
@@ -26,30 +26,11 @@ ANSWER = "Sleep dry in any storm: the Trail 2 sets up in 3 minutes. Ad - shop no
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[Server]:
-    """gunicorn (2 workers x 4 threads) serving the assignment course on a migrated database."""
-    root = tmp_path_factory.mktemp("gunicorn-reviews")
-    live = Server(root=root, database_url=server_database(root), workers=2, threads=4,
-                  extra_env={"CONTENT_DIR": str(FIXTURES / "coaching")})
-    live.prepare(signing_key_file)
-    live.start()
-    _LIVE.append(live)
-    try:
+    """gunicorn (2 workers x 4 threads) serving the assignment course on a migrated database (the package's
+    `db_app` fixture then uses this server)."""
+    with live_server(tmp_path_factory.mktemp("gunicorn-reviews"), signing_key_file,
+                     CONTENT_DIR=str(FIXTURES / "coaching")) as live:
         yield live
-    finally:
-        _LIVE.remove(live)
-        live.stop()
-
-
-@pytest.fixture(scope="module")
-def db_app(server: Server) -> Iterator[Any]:
-    """An in-process app on the server's database (accounts and counts)."""
-    from coaching.extensions import db
-
-    app = app_for(server.database_url, server.root)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def count(app: Any, model: Any, *where: Any) -> int:
