@@ -127,14 +127,15 @@ def _pages_dir(root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serve(root: Path, signing_key_file: Path, **settings: Any) -> Iterator[LiveServer]:
+def serve(root: Path, signing_key_file: Path, content_source: Path = DEMO_CONTENT,
+          **settings: Any) -> Iterator[LiveServer]:
     """The app served by a threaded werkzeug server on a free 127.0.0.1 port, on its own SQLite database and its
-    own copy of the demo content (in `root`)."""
+    own copy of the content (the demo course unless `content_source` names another folder), all in `root`."""
     from coaching import create_app
     from coaching.extensions import db
 
     content = root / "content"
-    shutil.copytree(DEMO_CONTENT, content)
+    shutil.copytree(content_source, content)
     config = make_config(root, signing_key_file, SQLALCHEMY_DATABASE_URI=f"sqlite:///{root / 'browser.db'}",
                          CONTENT_DIR=content, PAGES_DIR=str(_pages_dir(root)), RATELIMIT_ENABLED=True,
                          RATELIMIT_STORAGE_URI="memory://", WTF_CSRF_ENABLED=True, TESTING=False, **settings)

@@ -3,20 +3,16 @@ revision, the affiliate revises, the manager approves, the course certificate is
 language, and the approved work is listed with the affiliate's consent."""
 from __future__ import annotations
 
-import logging
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import PASSWORD, LiveServer, _pages_dir, axe_violations, describe
-from tests.conftest import FIXTURES, make_config
+from tests.browser.conftest import PASSWORD, LiveServer, axe_violations, describe, serve
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
 
@@ -24,32 +20,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def coaching_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[LiveServer]:
     """The app with the assignment course, served on a free port (CSRF on, its own SQLite database)."""
-    from coaching import create_app
-    from coaching.extensions import db
-
-    root = tmp_path_factory.mktemp("live-coaching")
-    content = root / "content"
-    shutil.copytree(FIXTURES / "coaching", content)
-    config = make_config(root, signing_key_file, SQLALCHEMY_DATABASE_URI=f"sqlite:///{root / 'coaching.db'}",
-                         CONTENT_DIR=content, PAGES_DIR=str(_pages_dir(root)), WTF_CSRF_ENABLED=True,
-                         TESTING=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COACHING_INSTANCE", str(root / "instance"))
-        app = create_app(config)
-    with app.app_context():
-        db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["SITE_URL"] = url
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    thread = threading.Thread(target=server.serve_forever, name="live-coaching", daemon=True)
-    thread.start()
-    yield LiveServer(url=url, app=app, root=root)
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serve(tmp_path_factory.mktemp("live-coaching"), signing_key_file, FIXTURES / "coaching") as server:
+        yield server
 
 
 WORDS = {
