@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .fences import lines_in_code
+from .sections import cut_section, lines_in_code
 
 SUBMISSION_KINDS = ("text", "text+link")
 DEFAULT_MAX_LENGTH = 5000
@@ -37,7 +37,6 @@ Issue = tuple[int, str, str]  # (line, message, severity)
 Render = Callable[[str], Any]  # Markdown -> an object with .html and .images (content.markdown.Rendered)
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+assignment[ \t]*#*[ \t]*$", re.IGNORECASE)
-_H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
 _CRITERIA = re.compile(r"^ {0,3}###[ \t]+(?:criteria|kriterien)[ \t]*:?[ \t]*#*[ \t]*$", re.IGNORECASE)
 _BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
 
@@ -93,28 +92,11 @@ class ReadAssignment:
 
 
 def split_assignment(body: str, body_line: int) -> AssignmentSection:
-    """Cut the `## Assignment` section (up to the next level-2 heading) out of a lesson body."""
-    lines = body.split("\n")
-    start = end = None
-    issues: list[Issue] = []
-    for i, in_code in lines_in_code(lines):
-        if in_code:
-            continue
-        if start is None and _HEADING.match(lines[i]):
-            start = i
-        elif start is not None and end is None and _H2.match(lines[i]):
-            end = i
-            if _HEADING.match(lines[i]):
-                issues.append((body_line + i, "a second '## Assignment' section; a lesson has one assignment",
-                               "error"))
-        elif end is not None and _HEADING.match(lines[i]):
-            issues.append((body_line + i, "a second '## Assignment' section; a lesson has one assignment", "error"))
-    if start is None:
-        return AssignmentSection(body, None, 0)
-    end = len(lines) if end is None else end
-    section = tuple(lines[start + 1:end])
-    prose = "\n".join(lines[:start] + [""] * (end - start) + lines[end:])
-    return AssignmentSection(prose, section, body_line + start, tuple(issues))
+    """Cut the `## Assignment` section (up to the next level-2 heading) out of a lesson body; its lines are left
+    blank, so the quiz found afterwards keeps the file's line numbers."""
+    cut = cut_section(body, body_line, _HEADING, "a second '## Assignment' section; a lesson has one assignment",
+                      blank=True)
+    return AssignmentSection(cut.prose, cut.lines, cut.heading_line, cut.issues)
 
 
 def normalize(text: str) -> str:

@@ -8,16 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .catalog import SHOW_ANSWERS, Option, Question, Quiz
-from .fences import lines_in_code
 from .markdown import RenderContext
 from .normalize import grade_normalize, id_normalize
 from .numbers import NumberKey, agree, read_key
+from .sections import cut_section
 
 Issue = tuple[int, str, str]  # (line, message, severity)
 normalize_text = id_normalize  # the old name, still used by callers for ids and answer grouping
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+quiz[ \t]*#*[ \t]*$", re.IGNORECASE)
-_H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
 _QUESTION = re.compile(r"^ {0,3}(\d{1,4})[.)](?:[ \t]+(.*))?$")
 _OPTION = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX=])\](?:[ \t]+(.*))?$")
 _BULLET = re.compile(r"^[ \t]*[-*+][ \t]")
@@ -36,24 +35,8 @@ class Section:
 
 def split_quiz(body: str, body_line: int) -> Section:
     """Cut the `## Quiz` section (up to the next level-2 heading) out of a lesson body."""
-    lines = body.split("\n")
-    start = end = None
-    issues: list[Issue] = []
-    for i, in_code in lines_in_code(lines):
-        if in_code:
-            continue
-        if start is None and _HEADING.match(lines[i]):
-            start = i
-        elif start is not None and end is None and _H2.match(lines[i]):
-            end = i
-        elif end is not None and _HEADING.match(lines[i]):
-            issues.append((body_line + i, "a second '## Quiz' section; a lesson has one quiz",
-                           "error"))
-    if start is None:
-        return Section(body, None, 0)
-    end = len(lines) if end is None else end
-    prose = "\n".join(lines[:start] + lines[end:])
-    return Section(prose, tuple(lines[start + 1:end]), body_line + start, tuple(issues))
+    cut = cut_section(body, body_line, _HEADING, "a second '## Quiz' section; a lesson has one quiz")
+    return Section(cut.prose, cut.lines, cut.heading_line, cut.issues)
 
 
 @dataclass
