@@ -178,3 +178,42 @@ def test_the_person_is_locked_only_where_attempts_are_counted(ctx):
     assert not any("FOR UPDATE" in s for s in unlimited)
     assert not any("attempt_grants" in s for s in unlimited)  # nothing left to count without a limit
     assert count(QuizAttempt) == 2
+
+
+def test_one_form_sent_from_many_threads_at_once_without_a_limit_is_one_attempt(app, affiliate):
+    """A quiz without max_attempts takes no row lock: eight threads sending the same form at once still store
+    one attempt, and every one of them answers with it (the unique submission id decides)."""
+    import dataclasses
+    import threading
+
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def send() -> None:
+        try:
+            with app.app_context():
+                course = catalog.catalog().course("demo")
+                lesson = course.lesson("headlines")
+                text = lesson.texts[lesson.language]
+                free = dataclasses.replace(text, quiz=dataclasses.replace(text.quiz, max_attempts=None))
+                user = db.session.get(User, affiliate.id)
+                barrier.wait(timeout=10)
+                attempt, created = quizzes.submit_quiz(user, course, lesson, free, answers(text, right=False),
+                                                       "form-many-tabs-abcdef", "en")
+                db.session.commit()
+                results.append((attempt.id, created))
+                db.session.remove()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len({attempt_id for attempt_id, _ in results}) == 1 and len(results) == 8
+    assert sum(created for _, created in results) == 1
+    with app.app_context():
+        assert count(QuizAttempt) == 1
