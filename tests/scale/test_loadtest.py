@@ -80,12 +80,34 @@ def test_a_short_run_answers_every_kind_and_loses_no_submission(stack):
         assert result["kinds"][kind]["requests"] > 0, kind
     # every accepted submission is followed to its result page (the last one may be cut off by the stop)
     assert len(result["acks"]) - 1 <= result["kinds"]["result"]["requests"] <= len(result["acks"])
-    writes = loadtest.check_writes(server.database_url, "loadtst", result["acks"])
+    writes = loadtest.check_writes(server.database_url, result["run_id"], result["acks"])
     assert writes["accepted"] == len(result["acks"]) > 0
     assert writes["lost"] == 0 and writes["doubled"] == 0
     assert writes["stored"] >= writes["accepted"]
     (sid_a, id_a), (sid_b, id_b) = (ack.split("=") for ack in result["acks"][:2])
     tampered = [f"{sid_a}={id_b}", f"{sid_b}={id_a}", *result["acks"][2:]]
-    assert loadtest.check_writes(server.database_url, "loadtst", tampered)["lost"] == 2
-    assert loadtest.check_writes(server.database_url, "loadtst", [*result["acks"], result["acks"][0]])["doubled"] == 1
+    assert loadtest.check_writes(server.database_url, result["run_id"], tampered)["lost"] == 2
+    assert loadtest.check_writes(server.database_url, result["run_id"], [*result["acks"], result["acks"][0]])["doubled"] == 1
     assert not server.server_errors()
+
+
+def test_a_phase_whose_wrk_crashes_runs_again_under_a_new_run_id(stack, tmp_path, monkeypatch):
+    """wrk dying by a signal (it segfaulted once here, in its Lua glue) runs the phase again once, under a new
+    run id, so the broken run's submissions are not counted with the new run's."""
+    real = require_wrk()
+    marker = tmp_path / "crashed"
+    fake = tmp_path / "bin" / "wrk"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nif [ ! -e {marker} ]; then touch {marker}; kill -SEGV $$; fi\nexec {real} \"$@\"\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    server, people, catalog = stack["server"], stack["people"], stack["catalog"]
+    quizzes = loadtest.quiz_forms(server, people["probe"], catalog, 3)
+    weights = [{"name": kind, "weight": 1} for kind in loadtest.AFFILIATE_WEIGHTS] + [{"name": "report", "weight": 1}]
+    data = loadtest.scenario_data(people, catalog, quizzes, weights, pass_share=0.5)
+    meter = loadtest.Meter(server.process.pid, None, None)
+    result = loadtest.run_phase("again", server, data, meter, stack["root"], seconds=2, connections=2, think_ms=0,
+                                run_id="crashed", cap=10_000)
+    assert marker.exists() and result["run_id"] == "crashedx"
+    writes = loadtest.check_writes(server.database_url, result["run_id"], result["acks"])
+    assert writes["accepted"] == len(result["acks"]) > 0 and writes["lost"] == 0 and writes["doubled"] == 0
